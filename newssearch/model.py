@@ -1,0 +1,200 @@
+"""The data that flows through newssearch: articles in, hits and results out.
+
+Plain frozen dataclasses with no engine import; everything the engine returns is
+copied into these before its searcher closes.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime, timezone
+from typing import Iterator, Mapping, Optional, Sequence, Union
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = [
+    "Article",
+    "Hit",
+    "Results",
+    "Rejected",
+    "IngestReport",
+    "normalize_url",
+    "to_utc",
+]
+
+# Query parameters that only track a click; two urls differing only in these are one article.
+_TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src", "cmpid", "ocid"}
+)
+
+
+def normalize_url(url: Optional[str]) -> Optional[str]:
+    """Canonical form of *url* for identity: lower-case scheme and host, no fragment,
+    no default port, no trailing slash, tracking parameters (utm_*, fbclid, gclid...) removed.
+
+    Returns None for an empty or missing url.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc.lower()
+    if (scheme == "http" and netloc.endswith(":80")) or (scheme == "https" and netloc.endswith(":443")):
+        netloc = netloc.rsplit(":", 1)[0]
+    path = parts.path.rstrip("/")
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
+    query.sort()
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def to_utc(value: Optional[datetime]) -> Optional[datetime]:
+    """*value* as an aware UTC datetime; a naive datetime is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha1()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")  # separator, so ("ab", "c") and ("a", "bc") differ
+    return h.hexdigest()[:20]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Article:
+    """One news article, as read from any input.
+
+    ``id`` is stable and computed when not given: from the normalised url when there is
+    one (the same url is the same article); else from the source plus the input's own
+    id (``native_id``), so two feeds that both number their items "1" do not collide;
+    else from a hash of source + title + published + body.
+    """
+
+    title: str = ""
+    """Headline; may be empty."""
+    body: str = ""
+    """Main text, plain (no markup)."""
+    source: str = ""
+    """Publisher or outlet, e.g. "Al Jazeera"."""
+    published: Optional[datetime] = None
+    """Publication time as an aware UTC datetime (naive values are taken as UTC)."""
+    url: Optional[str] = None
+    """Where the article lives, if known."""
+    lang: Optional[str] = None
+    """ISO 639-1 language code, if known."""
+    author: Optional[str] = None
+    """Byline, if known."""
+    id: str = ""
+    """Stable identity; computed from url / source+native_id / content when empty."""
+    native_id: InitVar[Optional[str]] = None
+    """The input's own id for the item (e.g. a feed's guid or a dataset's row id)."""
+
+    def __post_init__(self, native_id: Optional[str]) -> None:
+        # NFC so that the same text typed two ways is stored (and hashed) one way
+        for name in ("title", "body", "source"):
+            value = getattr(self, name) or ""
+            object.__setattr__(self, name, unicodedata.normalize("NFC", value))
+        object.__setattr__(self, "published", to_utc(self.published))
+        if not self.id:
+            object.__setattr__(self, "id", self._make_id(native_id))
+
+    def _make_id(self, native_id: Optional[str]) -> str:
+        url = normalize_url(self.url)
+        if url:
+            return "u" + _digest(url)
+        if native_id not in (None, ""):
+            return "n" + _digest(self.source.casefold(), str(native_id))
+        published = self.published.isoformat() if self.published else ""
+        return "h" + _digest(self.source.casefold(), self.title, published, self.body)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a result list, detached from the engine."""
+
+    id: str
+    title: str
+    source: str
+    published: Optional[datetime]
+    url: Optional[str]
+    lang: Optional[str]
+    author: Optional[str]
+    score: float
+    """Relevance score (BM25F); comparable only within one result list."""
+    snippet: str
+    """Best passage of the body (or title) with matched words marked as [[word]]."""
+    rank: int = 0
+    """1-based position in the whole result list."""
+
+
+SNIPPET_MARK_START = "[["
+SNIPPET_MARK_END = "]]"
+
+
+@dataclass(frozen=True)
+class Results:
+    """The answer to one search: a page of hits plus what was understood of the query."""
+
+    total: int
+    """Number of matching articles (all pages)."""
+    hits: Sequence[Hit]
+    """This page of hits, best first."""
+    query: str = ""
+    """The query text as given."""
+    page: int = 1
+    limit: int = 10
+    warnings: Sequence[str] = ()
+    """What was not understood in the query and how it was read instead."""
+    facets: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Counts per facet value over the whole matching set, when asked for."""
+    suggestion: Optional[str] = None
+    """A corrected query when this one found little, else None."""
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An input record that could not be indexed, and why."""
+
+    file: str
+    line: Optional[int]
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest did: counts of articles added, updated and unchanged, and rejects."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: Sequence[Rejected] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no record was rejected."""
+        return not self.rejected
+
+
+Record = Union[Article, Rejected]
