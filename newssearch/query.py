@@ -1,0 +1,337 @@
+"""User query text -> a small, engine-free query tree, plus warnings.
+
+The language (documented in the README):
+
+- words are all required by default: ``mali coup``;
+- ``"exact phrase"``, optionally with slop: ``"coup plot"~3``;
+- ``OR``, ``AND``, ``NOT`` are operators only in UPPER case, so a pasted sentence
+  with "and", "or", "not" searches those words;
+- ``-word`` / ``NOT word`` excludes, ``+word`` requires (the default anyway);
+- parentheses group: ``(coup OR junta) mali``;
+- field scopes: ``title:`` (also ``intitle:``), ``body:`` (``intext:``),
+  ``source:`` (exact outlet name, case-insensitive), ``lang:``; a scope applies to
+  one word, one phrase or one parenthesised group.
+
+Nothing here raises on bad syntax: an unclosed quote or parenthesis, a stray
+``)``, a dangling operator all degrade to a sensible search and add a warning.
+Only a query with nothing searchable in it is a :class:`~newssearch.errors.BadQuery`.
+The engine compiles the tree; see ``engine/whoosh.py``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple, Union
+
+from .errors import BadQuery
+
+__all__ = ["Word", "Phrase", "And", "Or", "Not", "Node", "ParsedQuery", "parse_query", "FIELD_ALIASES"]
+
+# user-facing scope name -> canonical field
+FIELD_ALIASES = {
+    "title": "title",
+    "intitle": "title",
+    "body": "body",
+    "intext": "body",
+    "text": "body",
+    "source": "source",
+    "lang": "lang",
+    "language": "lang",
+}
+# scopes whose value is matched exactly (not analysed)
+EXACT_FIELDS = frozenset({"source", "lang"})
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word to find; ``field`` None means title or body."""
+
+    text: str
+    field: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words in this order, at most ``slop`` positions apart (0 = adjacent)."""
+
+    text: str
+    field: Optional[str] = None
+    slop: int = 0
+
+
+@dataclass(frozen=True)
+class And:
+    """All children must match; ``Not`` children exclude."""
+
+    children: Tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """Any child may match; more matching children rank higher."""
+
+    children: Tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """Exclude what ``child`` matches (only meaningful inside an And)."""
+
+    child: "Node"
+
+
+Node = Union[Word, Phrase, And, Or, Not]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The tree built from a query text, and what was repaired on the way."""
+
+    text: str
+    tree: Node
+    warnings: Tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """A readable rendering of the tree, for ``--explain`` and debugging."""
+        return _describe(self.tree)
+
+
+def _describe(node: Node) -> str:
+    if isinstance(node, Word):
+        return f"{node.field}:{node.text}" if node.field else node.text
+    if isinstance(node, Phrase):
+        s = f'"{node.text}"' + (f"~{node.slop}" if node.slop else "")
+        return f"{node.field}:{s}" if node.field else s
+    if isinstance(node, Not):
+        return f"NOT {_describe(node.child)}"
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(_describe(c) for c in node.children) + ")"
+
+
+# ---------------------------------------------------------------- lexer
+
+_HEB = "\u0590-\u05ff\ufb1d-\ufb4f"
+_QUOTES = '"\u201c\u201d\u201e\u05f4'
+_TOKEN_RE = re.compile(
+    rf"""
+      (?P<ws>\s+)
+    | (?P<lparen>\()
+    | (?P<rparen>\))
+    | (?P<scope>[A-Za-z]+):(?=\S)           # field: directly followed by its value
+    | (?P<quote>[{_QUOTES}])                # straight, curly or Hebrew quotes open a phrase
+    | (?P<sign>[+\-])(?=[^\s+\-])           # +word / -word
+    | (?P<word>(?:[^\s(){_QUOTES}]|(?<=[{_HEB}])[{_QUOTES}'](?=[{_HEB}]))+)
+    """,
+    re.VERBOSE,
+)
+# a quote mark between two Hebrew letters is gershayim inside a word (צה"ל), never a phrase end
+_CLOSING_RE = re.compile(rf"(?<![{_HEB}])[{_QUOTES}]|[{_QUOTES}](?![{_HEB}])")
+_SLOP_RE = re.compile(r"~(\d{1,3})")
+
+
+@dataclass
+class _Tok:
+    kind: str  # word, phrase, lparen, rparen, scope, sign, op
+    value: str
+    slop: int = 0
+
+
+def _lex(text: str, warnings: List[str]) -> List[_Tok]:
+    toks: List[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        m = _TOKEN_RE.match(text, i)
+        assert m is not None  # the word branch matches any other character
+        kind = m.lastgroup or "word"
+        value = m.group(kind)
+        i = m.end()
+        if kind == "ws":
+            continue
+        if kind == "quote":
+            close = _CLOSING_RE.search(text, i)
+            if close is None:
+                warnings.append(f"unclosed quote: searched {text[i:].strip()!r} as a phrase")
+                phrase, i = text[i:], n
+            else:
+                phrase, i = text[i:close.start()], close.end()
+            slop = 0
+            sm = _SLOP_RE.match(text, i)
+            if sm:
+                slop, i = int(sm.group(1)), sm.end()
+            toks.append(_Tok("phrase", phrase.strip(), slop))
+            continue
+        if kind == "word" and value in ("AND", "OR", "NOT"):
+            toks.append(_Tok("op", value))
+            continue
+        toks.append(_Tok(kind, value))
+    return toks
+
+
+# ---------------------------------------------------------------- parser
+
+
+class _Parser:
+    def __init__(self, toks: List[_Tok], warnings: List[str]):
+        self.toks = toks
+        self.i = 0
+        self.warnings = warnings
+
+    def peek(self) -> Optional[_Tok]:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> Optional[Node]:
+        nodes: List[Node] = []
+        while self.peek() is not None:
+            node = self.and_expr()
+            if node is not None:
+                nodes.append(node)
+            if (tok := self.peek()) is not None and tok.kind == "rparen":
+                self.take()
+                self.warnings.append("unbalanced ')': ignored")
+        return _and(nodes)
+
+    def and_expr(self) -> Optional[Node]:
+        """Juxtaposed or AND-joined parts, up to a ')' or the end."""
+        parts: List[Node] = []
+        while (tok := self.peek()) is not None and tok.kind != "rparen":
+            if tok.kind == "op" and tok.value in ("AND", "OR"):
+                self.take()
+                self.warnings.append(f"{tok.value} with nothing before it: ignored")
+                continue
+            node = self.or_expr()
+            if node is not None:
+                parts.append(node)
+            if (tok := self.peek()) is not None and tok.kind == "op" and tok.value == "AND":
+                self.take()
+                if (nxt := self.peek()) is None or nxt.kind == "rparen":
+                    self.warnings.append("AND with nothing after it: ignored")
+        return _and(parts)
+
+    def or_expr(self) -> Optional[Node]:
+        """OR binds tighter than AND, as in web search: ``mali coup OR junta`` = mali (coup OR junta)."""
+        parts: List[Node] = []
+        first = self.unary()
+        if first is not None:
+            parts.append(first)
+        while (tok := self.peek()) is not None and tok.kind == "op" and tok.value == "OR":
+            self.take()
+            nxt_tok = self.peek()
+            if nxt_tok is None or nxt_tok.kind == "rparen" or (nxt_tok.kind == "op" and nxt_tok.value != "NOT"):
+                self.warnings.append("OR with nothing after it: ignored")
+                break
+            nxt = self.unary()
+            if nxt is not None:
+                parts.append(nxt)
+        if any(isinstance(p, Not) for p in parts) and len(parts) > 1:
+            self.warnings.append("NOT inside OR has no effect: searched the other words")
+            parts = [p for p in parts if not isinstance(p, Not)]
+        if not parts:
+            return None
+        return Or(tuple(parts)) if len(parts) > 1 else parts[0]
+
+    def unary(self) -> Optional[Node]:
+        tok = self.peek()
+        assert tok is not None
+        if (tok.kind == "op" and tok.value == "NOT") or (tok.kind == "sign" and tok.value == "-"):
+            self.take()
+            nxt = self.peek()
+            if nxt is None or nxt.kind == "rparen" or (nxt.kind == "op" and nxt.value != "NOT"):
+                self.warnings.append(f"{tok.value} with nothing after it: ignored")
+                return None
+            child = self.unary()
+            if child is None:
+                return None
+            if isinstance(child, Not):  # NOT NOT x == x
+                return child.child
+            return Not(child)
+        if tok.kind == "sign":  # '+' just means required, which words are anyway
+            self.take()
+            return self.unary() if self.peek() is not None else None
+        return self.atom()
+
+    def atom(self, scope: Optional[str] = None) -> Optional[Node]:
+        tok = self.take()
+        if tok.kind == "lparen":
+            inner = self.and_expr()
+            if self.peek() is None:
+                self.warnings.append("unclosed '(': closed at the end of the query")
+            else:
+                self.take()
+            return _scoped(inner, scope) if scope and inner is not None else inner
+        if tok.kind == "scope":
+            name = FIELD_ALIASES.get(tok.value.lower())
+            nxt = self.peek()
+            if name is None:
+                # not a field we know (e.g. "10:30", "http:"): search it as text
+                self.warnings.append(f"unknown field {tok.value!r}: searched as a word")
+                if nxt is not None and nxt.kind == "word":
+                    self.take()
+                    return Word(f"{tok.value}:{nxt.value}")
+                return Word(tok.value)
+            if nxt is None or nxt.kind in ("rparen", "op"):
+                self.warnings.append(f"{tok.value}: with nothing after it: ignored")
+                return None
+            return self.atom(scope=name)
+        if tok.kind == "phrase":
+            if not tok.value:
+                self.warnings.append("empty phrase: ignored")
+                return None
+            if scope in EXACT_FIELDS:
+                return Word(tok.value, scope)
+            return Phrase(tok.value, scope, tok.slop)
+        if tok.kind == "rparen":  # pragma: no cover - callers stop at ')'
+            return None
+        if tok.kind in ("op", "sign"):
+            self.warnings.append(f"misplaced {tok.value!r}: ignored")
+            return None
+        value = tok.value
+        m = re.fullmatch(r"(.+?)~(\d{0,2})", value)
+        if m and not scope:
+            # fuzzy search is not in the language yet: search the word itself
+            self.warnings.append(f"fuzzy {value!r} is not supported: searched {m.group(1)!r}")
+            value = m.group(1)
+        return Word(value, scope)
+
+
+def _scoped(node: Node, scope: str) -> Node:
+    """Apply a field scope to every leaf of a group: ``title:(a OR b)``."""
+    if isinstance(node, Word):
+        return Word(node.text, node.field or scope)
+    if isinstance(node, Phrase):
+        if scope in EXACT_FIELDS:
+            return Word(node.text, node.field or scope)
+        return Phrase(node.text, node.field or scope, node.slop)
+    if isinstance(node, Not):
+        return Not(_scoped(node.child, scope))
+    kids = tuple(_scoped(c, scope) for c in node.children)
+    return And(kids) if isinstance(node, And) else Or(kids)
+
+
+def _and(parts: List[Node]) -> Optional[Node]:
+    if not parts:
+        return None
+    flat: List[Node] = []
+    for p in parts:
+        flat.extend(p.children if isinstance(p, And) else (p,))
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse *text* into a :class:`ParsedQuery`; never raises on bad syntax.
+
+    Raises :class:`~newssearch.errors.BadQuery` only when nothing searchable is left
+    (an empty query, or one made only of operators) or when every part excludes.
+    """
+    warnings: List[str] = []
+    toks = _lex(text or "", warnings)
+    tree = _Parser(toks, warnings).parse()
+    if tree is None:
+        raise BadQuery("empty query: give at least one word to search for")
+    if isinstance(tree, Not) or (isinstance(tree, And) and all(isinstance(c, Not) for c in tree.children)):
+        raise BadQuery(f"query {text!r} only excludes: add a word to search for")
+    return ParsedQuery(text, tree, tuple(warnings))
