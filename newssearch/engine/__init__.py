@@ -1,0 +1,1 @@
+"""Search engines behind NewsIndex. Each engine is one module; only it imports its library."""

@@ -1,0 +1,105 @@
+"""Best-passage snippets with the matched words marked; engine-free.
+
+The passage is chosen by re-analysing the stored text with the same analysis as the
+index, so a match is exactly what the query matched (Goïta marks "Goita", "coups"
+marks "coup"). Plain snippets mark with ``[[`` ``]]``; :func:`make_snippet_html`
+escapes all article text and marks with ``<mark>``.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import AbstractSet, Callable, List, Optional, Tuple
+
+from .analysis import analyze
+from .model import SNIPPET_MARK_END, SNIPPET_MARK_START
+
+__all__ = ["make_snippet", "make_snippet_html", "SNIPPET_WIDTH"]
+
+SNIPPET_WIDTH = 240
+"""Target length of a snippet in characters (before marks are added)."""
+
+_SPACES = re.compile(r"\s+")
+_ELLIPSIS = "\u2026"
+
+
+def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
+    return [(s, e, t) for t, _pos, s, e in analyze(text, lang=lang) if t in terms]
+
+
+def _window(text: str, spans: List[Tuple[int, int, str]], width: int) -> Tuple[int, int]:
+    """The [start, end) window of about *width* chars holding the most distinct matched terms."""
+    if not spans:
+        return 0, min(len(text), width)
+    best, best_start = -1, spans[0][0]
+    j = 0
+    for i, (s, _e, _t) in enumerate(spans):
+        j = max(j, i)
+        while j + 1 < len(spans) and spans[j + 1][1] - s <= width:
+            j += 1
+        distinct = len({t for _s, _e, t in spans[i : j + 1]})
+        score = distinct * 1000 + (j - i)  # distinct terms first, then total matches
+        if score > best:
+            best, best_start = score, s
+    # open a little before the first match so it reads in context, at a word boundary
+    start = max(0, best_start - width // 5)
+    sentence = max(text.rfind(". ", start, best_start), text.rfind("\n", start, best_start))
+    if sentence != -1:
+        start = sentence + 1
+    elif start > 0:
+        space = text.find(" ", start, best_start)
+        start = space + 1 if space != -1 else best_start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start + width // 2, end)
+        if space != -1:
+            end = space
+    return start, end
+
+
+def _render(
+    text: str,
+    terms: AbstractSet[str],
+    lang: Optional[str],
+    width: int,
+    esc: Callable[[str], str],
+    open_mark: str,
+    close_mark: str,
+) -> str:
+    if not text:
+        return ""
+    spans = _spans(text, terms, lang) if terms else []
+    start, end = _window(text, spans, width)
+    out: List[str] = []
+    pos = start
+    for s, e, _t in spans:
+        if s < start or e > end:
+            continue
+        out.append(esc(text[pos:s]))
+        out.append(open_mark + esc(text[s:e]) + close_mark)
+        pos = e
+    out.append(esc(text[pos:end]))
+    snippet = _SPACES.sub(" ", "".join(out)).strip()
+    if start > 0:
+        snippet = _ELLIPSIS + snippet
+    if end < len(text):
+        snippet += _ELLIPSIS
+    return snippet
+
+
+def make_snippet(
+    text: str, terms: AbstractSet[str], *, lang: Optional[str] = None, width: int = SNIPPET_WIDTH
+) -> str:
+    """The passage of *text* (about *width* chars) that holds most of *terms*,
+    each matched word wrapped in ``[[`` and ``]]``; the opening of the text when nothing matches.
+
+    *terms* are analysed terms (as :func:`newssearch.analysis.query_terms` returns them).
+    """
+    return _render(text, terms, lang, width, lambda s: s, SNIPPET_MARK_START, SNIPPET_MARK_END)
+
+
+def make_snippet_html(
+    text: str, terms: AbstractSet[str], *, lang: Optional[str] = None, width: int = SNIPPET_WIDTH
+) -> str:
+    """Like :func:`make_snippet`, but HTML: all article text escaped, matches in ``<mark>``."""
+    return _render(text, terms, lang, width, lambda s: html.escape(s, quote=True), "<mark>", "</mark>")
