@@ -1,0 +1,36 @@
+"""newssearch: full-text search for news articles.
+
+>>> import newssearch
+>>> with newssearch.open_index("indexes/news", create=True) as ix:   # doctest: +SKIP
+...     ix.add_paths(["examples/"])
+...     for hit in ix.search("coup"):
+...         print(hit.title, hit.source, hit.published)
+"""
+from __future__ import annotations
+
+from .errors import BadInput, BadQuery, IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded
+from .index import IndexStats, NewsIndex, open_index
+from .model import Article, Hit, IngestReport, Rejected, Results
+from .query import ParsedQuery, parse_query
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "open_index",
+    "NewsIndex",
+    "IndexStats",
+    "Article",
+    "Hit",
+    "Results",
+    "IngestReport",
+    "Rejected",
+    "ParsedQuery",
+    "parse_query",
+    "NewsSearchError",
+    "IndexNotFound",
+    "RebuildNeeded",
+    "IndexLocked",
+    "BadQuery",
+    "BadInput",
+]

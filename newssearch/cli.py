@@ -1,0 +1,180 @@
+"""The ``newssearch`` command: a thin click shell over the library.
+
+Each command parses options, makes one library call and renders the answer.
+Exit codes: 0 ok; 1 error (one line on stderr, no traceback); 2 usage error;
+3 some input records were rejected but the rest were indexed.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence, TypeVar
+
+import click
+
+from . import __version__
+from .dates import parse_datetime, parse_duration
+from .errors import BadInput, NewsSearchError
+from .index import SORTS, open_index
+from .render import report_line, results_table, results_to_dict, stats_text, stats_to_dict
+
+DEFAULT_INDEX = "indexes/default"
+EXIT_ERROR = 1
+EXIT_REJECTED = 3
+"""Exit code when some records were rejected but every good one was indexed."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"error: {message}", err=True)
+    return click.exceptions.Exit(EXIT_ERROR)
+
+
+def _errors_to_exit(func: F) -> F:
+    """Turn library errors into one line on stderr and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NewsSearchError as exc:
+            raise _fail(str(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise _fail(f"{where}{exc.strerror or exc}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+index_option = click.option(
+    "--index",
+    "index_path",
+    envvar="NEWSSEARCH_INDEX",
+    default=DEFAULT_INDEX,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index directory (else $NEWSSEARCH_INDEX, else indexes/default).",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _when(text: Optional[str], *, end_of_day: bool = False) -> Optional[datetime]:
+    """A --since/--until value: a date, a datetime, "yesterday", "2 days ago" or a span like "7d"."""
+    if text is None:
+        return None
+    now = _now()
+    try:
+        return now - parse_duration(text)
+    except BadInput:
+        pass
+    value = parse_datetime(text, now=now)
+    if end_of_day and _DATE_ONLY.match(text.strip()):
+        # --until 2025-08-12 includes all of that day
+        value = value + timedelta(days=1) - timedelta(microseconds=1)
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newssearch")
+def main() -> None:
+    """Full-text search for news: index articles, then query them."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--as-of",
+    metavar="DATETIME",
+    help='Reference time for relative dates such as "2 hours ago" (default: each file\'s modification time).',
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@_errors_to_exit
+def index_cmd(paths: Sequence[str], index_path: Path, as_of: Optional[str], quiet: bool) -> None:
+    """Add the articles in PATHS (files or directories) to the index, creating it if needed.
+
+    Articles already indexed are updated when their content changed. Rejected records
+    are listed on stderr as FILE:LINE: REASON; the exit code is then 3.
+    """
+    as_of_dt = parse_datetime(as_of) if as_of else None
+    with open_index(index_path, create=True) as ix:
+        report = ix.add_paths(list(paths), as_of=as_of_dt)
+        total = len(ix)
+    for rej in report.rejected:
+        click.echo(f"rejected: {rej}", err=True)
+    if not quiet:
+        click.echo(f"{index_path}: {report_line(report, total)}")
+    if report.rejected:
+        read_ok = report.added + report.updated + report.unchanged
+        raise click.exceptions.Exit(EXIT_REJECTED if read_ok else EXIT_ERROR)
+
+
+@main.command("query")
+@click.argument("text")
+@index_option
+@click.option("--source", multiple=True, help="Only this source (exact, case-insensitive); repeatable.")
+@click.option("--since", metavar="WHEN", help='Published at or after: a date, "yesterday", "2 days ago" or a span like 7d.')
+@click.option("--until", metavar="WHEN", help="Published at or before (a bare date includes that whole day).")
+@click.option("--lang", help="Only articles in this language (ISO 639-1 code, e.g. he).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@_errors_to_exit
+def query_cmd(
+    text: str,
+    index_path: Path,
+    source: Sequence[str],
+    since: Optional[str],
+    until: Optional[str],
+    lang: Optional[str],
+    sort: str,
+    limit: int,
+    page: int,
+    as_json: bool,
+) -> None:
+    """Search the index for TEXT (see the README for the query language)."""
+    with open_index(index_path) as ix:
+        results = ix.search(
+            text,
+            source=list(source) or None,
+            since=_when(since),
+            until=_when(until, end_of_day=True),
+            lang=lang,
+            sort=sort,
+            limit=limit,
+            page=page,
+        )
+    if as_json:
+        click.echo(json.dumps(results_to_dict(results), ensure_ascii=False, indent=2))
+    else:
+        click.echo(results_table(results))
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@_errors_to_exit
+def stats_cmd(index_path: Path, as_json: bool) -> None:
+    """What the index holds: articles, sources, languages, date range, size."""
+    with open_index(index_path) as ix:
+        stats = ix.stats()
+    if as_json:
+        click.echo(json.dumps(stats_to_dict(stats), ensure_ascii=False, indent=2))
+    else:
+        click.echo(stats_text(stats))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

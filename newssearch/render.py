@@ -1,0 +1,124 @@
+"""Turn results and stats into text or JSON-ready dicts; pure functions, no I/O."""
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from .index import IndexStats
+from .model import IngestReport, Results
+
+__all__ = ["iso", "results_to_dict", "results_table", "stats_to_dict", "stats_text", "report_line"]
+
+
+def iso(dt: Optional[datetime]) -> Optional[str]:
+    """ISO 8601 in UTC with a ``Z``, or None."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def results_to_dict(results: Results) -> Dict[str, Any]:
+    """The ``--json`` document for a search."""
+    return {
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "limit": results.limit,
+        "hits": [
+            {
+                "rank": h.rank,
+                "id": h.id,
+                "title": h.title,
+                "source": h.source,
+                "published": iso(h.published),
+                "url": h.url,
+                "lang": h.lang,
+                "author": h.author,
+                "score": round(h.score, 4),
+                "snippet": h.snippet,
+            }
+            for h in results.hits
+        ],
+        "warnings": list(results.warnings),
+    }
+
+
+def results_table(results: Results, width: int = 100) -> str:
+    """A readable listing for a terminal: rank, title, source · date · score, snippet."""
+    lines: List[str] = []
+    for w in results.warnings:
+        lines.append(f"warning: {w}")
+    pages = max(1, -(-results.total // results.limit))
+    noun = "result" if results.total == 1 else "results"
+    lines.append(f"{results.total} {noun} for {results.query!r} (page {results.page} of {pages})")
+    if not results.hits:
+        return "\n".join(lines)
+    indent = " " * 5
+    for h in results.hits:
+        lines.append("")
+        lines.append(f"{h.rank:>3}. {h.title or '(untitled)'}")
+        when = h.published.strftime("%Y-%m-%d %H:%M UTC") if h.published else "undated"
+        meta = " · ".join(p for p in (h.source or "unknown source", when, f"score {h.score:.2f}") if p)
+        lines.append(indent + meta)
+        if h.url:
+            lines.append(indent + h.url)
+        if h.snippet:
+            lines.extend(textwrap.wrap(h.snippet, width=width, initial_indent=indent, subsequent_indent=indent))
+    return "\n".join(lines)
+
+
+def stats_to_dict(stats: IndexStats) -> Dict[str, Any]:
+    """The ``--json`` document for ``stats``."""
+    return {
+        "path": stats.path,
+        "articles": stats.articles,
+        "sources": dict(stats.sources),
+        "languages": dict(stats.languages),
+        "oldest": iso(stats.oldest),
+        "newest": iso(stats.newest),
+        "segments": stats.segments,
+        "size_bytes": stats.size_bytes,
+        "format": stats.format,
+        "analysis": stats.analysis,
+    }
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def stats_text(stats: IndexStats, top: int = 10) -> str:
+    """``stats`` for a terminal: one ``key: value`` per line."""
+    top_sources = ", ".join(f"{k} {v}" for k, v in list(stats.sources.items())[:top])
+    more = len(stats.sources) - top
+    if more > 0:
+        top_sources += f", … {more} more"
+    langs = ", ".join(f"{k} {v}" for k, v in stats.languages.items())
+    lines = [
+        f"index: {stats.path}",
+        f"articles: {stats.articles}",
+        f"sources: {len(stats.sources)}" + (f" ({top_sources})" if top_sources else ""),
+        f"languages: {langs or '-'}",
+        f"oldest: {iso(stats.oldest) or '-'}",
+        f"newest: {iso(stats.newest) or '-'}",
+        f"size: {_size(stats.size_bytes)} in {stats.segments} segment{'s' if stats.segments != 1 else ''}",
+        f"format: {stats.format} (analysis {stats.analysis})",
+    ]
+    return "\n".join(lines)
+
+
+def report_line(report: IngestReport, total: Optional[int] = None) -> str:
+    """One-line summary of an ingest."""
+    line = (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected in {report.seconds:.1f}s"
+    )
+    if total is not None:
+        line += f"; index holds {total} article{'s' if total != 1 else ''}"
+    return line
