@@ -6,21 +6,24 @@ to the engine, and turns what comes back into :class:`~newssearch.model.Results`
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import analysis
 from .engine.whoosh import SearchSpec, WhooshEngine
-from .errors import BadQuery
+from .errors import BadQuery, IndexNotFound, NewsSearchError
+from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot, _checkpoint
 from .ingest import read_paths
 from .model import Article, Hit, IngestReport, Rejected, Results, to_utc
 from .query import And, Node, Not, Or, Phrase, Word, parse_query
 from .snippets import make_snippet
 
-__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT"]
+__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "Generation"]
 
 SORTS = ("relevance", "newest", "oldest")
 """Accepted values of ``sort``."""
@@ -37,6 +40,8 @@ class IndexStats:
 
     path: str
     articles: int
+    generation: int = 0
+    """The live generation's id."""
     sources: Dict[str, int] = field(default_factory=dict)
     """Articles per source, most first."""
     languages: Dict[str, int] = field(default_factory=dict)
@@ -65,23 +70,95 @@ def content_hash(article: Article) -> str:
     return h.hexdigest()[:16]
 
 
-def open_index(path: PathLike, *, create: bool = False) -> "NewsIndex":
-    """Open the index at *path*; with ``create=True`` make an empty one if there is none.
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def open_index(
+    path: PathLike, *, create: bool = False, wait: float = 0.0, now: Optional[Callable[[], datetime]] = None
+) -> "NewsIndex":
+    """Open the index rooted at *path*; with ``create=True`` make an empty one if there is none.
+
+    The index root holds generations (see :mod:`newssearch.generations`); the returned
+    index reads the live one. Writes wait up to *wait* seconds for another writer's
+    lock. *now* is the clock (a callable returning an aware datetime) used for
+    generation timestamps and retention; the wall clock by default.
 
     Raises :class:`~newssearch.errors.IndexNotFound` when there is no index and
     ``create`` is False, and :class:`~newssearch.errors.RebuildNeeded` when the index
     was built by another format version. Opening an index reads pickled data from it:
     only open indexes you built yourself.
     """
-    return NewsIndex(path, create=create)
+    return NewsIndex(path, create=create, wait=wait, now=now)
 
 
 class NewsIndex:
-    """A news index on disk. Use as a context manager, or call :meth:`close`."""
+    """A news index on disk. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: PathLike, *, create: bool = False) -> None:
+    Searches read one complete generation; :meth:`refresh` moves to the newest. Every
+    write (add, add_paths, delete) builds a new generation from the live one, verifies
+    it and switches to it atomically, holding the root's writer lock meanwhile.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        *,
+        create: bool = False,
+        wait: float = 0.0,
+        now: Optional[Callable[[], datetime]] = None,
+        keep_generations: int = DEFAULT_KEEP_GENERATIONS,
+    ) -> None:
         self.path = Path(path)
-        self._engine = WhooshEngine(self.path, create=create)
+        self.wait = wait
+        self.keep_generations = keep_generations
+        self._now = now or _utcnow
+        self._root = IndexRoot(self.path)
+        if create and not self._root.exists():
+            if self.path.exists() and not self.path.is_dir():
+                raise IndexNotFound(f"{self.path} is a file, not an index directory")
+            with self._root.lock(wait=wait, command="create"):
+                if not self._root.exists():  # another process may have made it meanwhile
+                    build = self._root.next_build_dir()
+                    WhooshEngine(build, create=True).close()
+                    self._root.publish(build, articles=0, kind="create", now=self._now())
+        self._engine = self._open_live()
+
+    def _open_live(self) -> WhooshEngine:
+        # a rebuild may prune the generation CURRENT named a moment ago: look again
+        for attempt in range(5):
+            name = self._root.live_name()
+            try:
+                engine = WhooshEngine(self.path / name)
+                self._generation = name
+                return engine
+            except IndexNotFound:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def generation(self) -> int:
+        """The id of the generation this index object reads."""
+        return int(self._generation.split("-", 1)[1])
+
+    def refresh(self) -> bool:
+        """Move to the newest live generation if another process switched; True if it did.
+
+        Cheap when nothing changed (one small file read): a long-lived reader can call
+        it before every search.
+        """
+        if self._root.live_name() == self._generation:
+            return False
+        old = self._engine
+        self._engine = self._open_live()
+        old.close()
+        return True
+
+    def generations(self) -> List[Generation]:
+        """Every generation on disk, oldest first, the live one marked."""
+        return self._root.generations()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -100,13 +177,59 @@ class NewsIndex:
 
     # ------------------------------------------------------------ writing
 
+    @contextmanager
+    def writing(self, kind: str, *, fresh: bool = False) -> Iterator[WhooshEngine]:
+        """Hold the lock and yield an engine on a new generation, published on clean exit.
+
+        The new generation starts as a copy of the live one (or empty with *fresh*);
+        it is verified and switched to when the block ends without an exception, and
+        thrown away otherwise. Used by every write and by rebuilds.
+        """
+        with self._root.lock(wait=self.wait, command=kind):
+            self._root.clean_debris()
+            build = self._root.next_build_dir()
+            try:
+                if not fresh:
+                    WhooshEngine.clone(self._root.live_dir(), build)
+                engine = WhooshEngine(build, create=fresh)
+                try:
+                    yield engine
+                    count, changed = engine.doc_count(), engine.dirty or fresh
+                finally:
+                    engine.close()
+                if not changed:  # nothing new: no generation to publish
+                    shutil.rmtree(build, ignore_errors=True)
+                    return
+                _checkpoint("verifying")
+                self._verify(build, count)
+                self._root.publish(build, articles=count, kind=kind, now=self._now())
+            except BaseException:
+                shutil.rmtree(build, ignore_errors=True)
+                raise
+            self._root.prune(self.keep_generations)
+        self.refresh()
+
+    @staticmethod
+    def _verify(build: Path, expected: int) -> None:
+        """Open the new generation cold, count it and run a probe query before anyone sees it."""
+        engine = WhooshEngine(build)
+        try:
+            if engine.doc_count() != expected:
+                raise NewsSearchError(f"new generation {build.name} failed verification: count changed on reopen")
+            probe = engine.probe()
+            if probe is not None and not probe:
+                raise NewsSearchError(f"new generation {build.name} failed verification: probe query found nothing")
+        finally:
+            engine.close()
+
     def add(self, articles: Iterable[Article]) -> IngestReport:
         """Add *articles*, replacing any stored article with the same id whose content changed.
 
         Everything from one call is committed together.
         """
         start = time.perf_counter()
-        added, updated, unchanged = self._engine.upsert((a, content_hash(a)) for a in articles)
+        with self.writing("index") as engine:
+            added, updated, unchanged = engine.upsert((a, content_hash(a)) for a in articles)
         return IngestReport(added, updated, unchanged, (), time.perf_counter() - start)
 
     def add_paths(
@@ -132,8 +255,29 @@ class NewsIndex:
                 else:
                     yield record, content_hash(record)
 
-        added, updated, unchanged = self._engine.upsert(good())
+        with self.writing("index") as engine:
+            added, updated, unchanged = engine.upsert(good())
         return IngestReport(added, updated, unchanged, tuple(rejected), time.perf_counter() - start)
+
+    def delete(
+        self,
+        *,
+        ids: Optional[Iterable[str]] = None,
+        source: Union[str, Sequence[str], None] = None,
+        before: Optional[datetime] = None,
+    ) -> int:
+        """Delete the articles matching every criterion given (ids, source, published
+        before a time); returns how many were deleted. Undated articles are never
+        "before" anything. With no criterion nothing is deleted.
+        """
+        sources = (source,) if isinstance(source, str) else tuple(source or ())
+        if ids is None and not sources and before is None:
+            return 0
+        with self.writing("delete") as engine:
+            count = engine.delete(
+                ids=list(ids) if ids is not None else None, sources=sources, before=to_utc(before)
+            )
+        return count
 
     # ------------------------------------------------------------ reading
 
@@ -206,7 +350,7 @@ class NewsIndex:
 
     def stats(self) -> IndexStats:
         """Counts and ranges of what the index holds."""
-        return IndexStats(path=str(self.path), **self._engine.stats())  # type: ignore[arg-type]
+        return IndexStats(path=str(self.path), generation=self.generation, **self._engine.stats())  # type: ignore[arg-type]
 
 
 def _has_searchable(node: Node) -> bool:

@@ -284,9 +284,10 @@ def test_missing_index_is_index_not_found(tmp_path):
 def test_other_format_version_is_rebuild_needed(tmp_path):
     path = tmp_path / "old"
     newssearch.open_index(path, create=True).close()
-    meta = json.loads((path / "newssearch.json").read_text())
+    meta_path = path / (path / "CURRENT").read_text().strip() / "newssearch.json"
+    meta = json.loads(meta_path.read_text())
     meta["analysis"] = "0-old"
-    (path / "newssearch.json").write_text(json.dumps(meta))
+    meta_path.write_text(json.dumps(meta))
     with pytest.raises(RebuildNeeded, match="rebuild needed"):
         newssearch.open_index(path)
 

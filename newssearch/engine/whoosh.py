@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -162,6 +163,8 @@ class WhooshEngine:
         self.path = Path(path)
         self.schema = build_schema()
         self._searcher = None
+        self.dirty = False
+        """True once this engine committed a change (NewsIndex skips publishing otherwise)."""
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
@@ -215,11 +218,10 @@ class WhooshEngine:
         self._ix.close()
 
     def _get_searcher(self):  # -> whoosh Searcher; private, never leaves the engine
+        # one searcher for the engine's life: a published generation never changes
+        # (NewsIndex writes into a new generation directory and reopens)
         if self._searcher is None:
             self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-        else:
-            # cheap when nothing changed: Whoosh reuses the open segment readers
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     # ------------------------------------------------------------ writing
@@ -245,6 +247,7 @@ class WhooshEngine:
                     # the same id twice in one batch with new content: Whoosh cannot
                     # delete a document it has not committed yet, so commit first
                     writer.commit(merge=False)
+                    self.dirty = True
                     existing.close()
                     writer, existing = self._writer(), self._ix.searcher()
                     writer.update_document(**self._fields(article, chash))
@@ -270,6 +273,7 @@ class WhooshEngine:
             existing.close()
         if dirty:
             writer.commit()
+            self.dirty = True
         else:
             writer.cancel()
         return added, updated, unchanged
@@ -303,6 +307,53 @@ class WhooshEngine:
         if article.author:
             fields["author"] = article.author
         return fields
+
+    def delete(
+        self,
+        *,
+        ids: Optional[Sequence[str]] = None,
+        sources: Optional[Sequence[str]] = None,
+        before: Optional[datetime] = None,
+    ) -> int:
+        """Delete the articles matching every criterion given; returns how many."""
+        parts: List[wq.Query] = []
+        if ids is not None:
+            parts.append(wq.Or([wq.Term("id", i) for i in ids]) if ids else wq.NullQuery)
+        if sources:
+            parts.append(wq.Or([wq.Term("source_key", s.casefold()) for s in sources]))
+        if before is not None:
+            # an undated article is never "older than": it has no published term to match
+            parts.append(wq.DateRange("published", None, _naive_utc(before), endexcl=True))
+        if not parts:
+            return 0
+        writer = self._writer()
+        try:
+            count = writer.delete_by_query(wq.And(parts) if len(parts) > 1 else parts[0])
+        except BaseException:
+            writer.cancel()
+            raise
+        if count:
+            writer.commit()
+            self.dirty = True
+        else:
+            writer.cancel()
+        return count
+
+    @staticmethod
+    def clone(src: Path, dst: Path) -> None:
+        """Make *dst* a copy of the index in *src*, by hard links where the filesystem allows.
+
+        Safe because Whoosh never rewrites a file it has written: a commit adds new
+        segment files and a new TOC, and deletions live in the TOC. So a writer on the
+        copy can never change what readers of *src* see.
+        """
+        for f in src.iterdir():
+            if not f.is_file() or "LOCK" in f.name.upper() or f.name == "generation.json":
+                continue
+            try:
+                os.link(f, dst / f.name)
+            except OSError:
+                shutil.copy2(f, dst / f.name)
 
     # ------------------------------------------------------------ reading
 
@@ -417,6 +468,23 @@ class WhooshEngine:
             # Whoosh's slop 1 means adjacent; ours 0 does
             parts = [wq.Phrase(f, terms, slop=slop + 1) for f in fields]
         return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    def probe(self) -> Optional[bool]:
+        """Search for a word of a stored article and check the article comes back.
+
+        None for an empty index; used to verify a new generation before switching to it.
+        """
+        searcher = self._get_searcher()
+        reader = searcher.reader()
+        for n, docnum in enumerate(reader.all_doc_ids()):
+            if n >= 20:
+                break
+            stored = reader.stored_fields(docnum)
+            terms = analysis.query_terms((stored.get("title") or "") + " " + (stored.get("body") or "")[:300])
+            if terms:
+                q = wq.And([wq.Or([wq.Term("title", terms[0]), wq.Term("body", terms[0])]), wq.Term("id", stored["id"])])
+                return len(searcher.search(q, limit=1)) == 1
+        return None if searcher.doc_count() == 0 else True
 
     # ------------------------------------------------------------ stats
 
