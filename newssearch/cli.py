@@ -18,14 +18,26 @@ import click
 
 from . import __version__
 from .dates import parse_datetime, parse_duration
-from .errors import BadInput, NewsSearchError
+from .errors import BadInput, IndexLocked, NewsSearchError
 from .index import SORTS, open_index
-from .render import report_line, results_table, results_to_dict, stats_text, stats_to_dict
+from .rebuild import Config, RunReport, load_config, rebuild, update
+from .render import (
+    generations_table,
+    generations_to_list,
+    report_line,
+    results_table,
+    results_to_dict,
+    run_line,
+    stats_text,
+    stats_to_dict,
+)
 
 DEFAULT_INDEX = "indexes/default"
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
 """Exit code when some records were rejected but every good one was indexed."""
+EXIT_LOCKED = 75
+"""Exit code when another writer held the index lock past --wait (EX_TEMPFAIL: try later)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +54,9 @@ def _errors_to_exit(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except IndexLocked as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_LOCKED) from None
         except NewsSearchError as exc:
             raise _fail(str(exc)) from None
         except OSError as exc:
@@ -60,6 +75,52 @@ index_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Index directory (else $NEWSSEARCH_INDEX, else indexes/default).",
 )
+
+
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another writer's lock before giving up (exit 75).",
+)
+config_option = click.option(
+    "--config",
+    "config_path",
+    envvar="NEWSSEARCH_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config naming the index and its sources (else $NEWSSEARCH_CONFIG).",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+
+
+def _index_from(config_path: Optional[Path], index_path: Path) -> Path:
+    """--index when given on the command line or in the environment, else the config's index."""
+    ctx = click.get_current_context()
+    source = ctx.get_parameter_source("index_path")
+    if config_path is not None and source not in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT):
+        return load_config(config_path).index
+    return index_path
+
+
+def _config_for_run(config_path: Optional[Path], index_path: Path) -> Config:
+    if config_path is None:
+        raise BadInput("this command reads its sources from a config: pass --config FILE (or set NEWSSEARCH_CONFIG)")
+    config = load_config(config_path)
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("index_path") in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT):
+        config = Config(**{**config.__dict__, "index": index_path})
+    return config
+
+
+def _finish_run(report: RunReport, quiet: bool) -> None:
+    for rej in report.rejected:
+        click.echo(f"rejected: {rej}", err=True)
+    if not quiet:
+        click.echo(run_line(report))
+    if report.rejected:
+        raise click.exceptions.Exit(EXIT_REJECTED)
 
 
 def _now() -> datetime:
@@ -99,16 +160,17 @@ def main() -> None:
     metavar="DATETIME",
     help='Reference time for relative dates such as "2 hours ago" (default: each file\'s modification time).',
 )
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@quiet_option
+@wait_option
 @_errors_to_exit
-def index_cmd(paths: Sequence[str], index_path: Path, as_of: Optional[str], quiet: bool) -> None:
+def index_cmd(paths: Sequence[str], index_path: Path, as_of: Optional[str], quiet: bool, wait: float) -> None:
     """Add the articles in PATHS (files or directories) to the index, creating it if needed.
 
     Articles already indexed are updated when their content changed. Rejected records
     are listed on stderr as FILE:LINE: REASON; the exit code is then 3.
     """
     as_of_dt = parse_datetime(as_of) if as_of else None
-    with open_index(index_path, create=True) as ix:
+    with open_index(index_path, create=True, wait=wait) as ix:
         report = ix.add_paths(list(paths), as_of=as_of_dt)
         total = len(ix)
     for rej in report.rejected:
@@ -174,6 +236,94 @@ def stats_cmd(index_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(stats_to_dict(stats), ensure_ascii=False, indent=2))
     else:
         click.echo(stats_text(stats))
+
+
+@main.command("rebuild")
+@config_option
+@index_option
+@click.option("--force", is_flag=True, help="Switch even when the new build is much smaller than the live one.")
+@wait_option
+@quiet_option
+@_errors_to_exit
+def rebuild_cmd(config_path: Optional[Path], index_path: Path, force: bool, wait: float, quiet: bool) -> None:
+    """Build a complete new generation from the config's sources, verify it, switch to it.
+
+    Readers keep answering from the previous generation until the switch. Refuses
+    (exit 1, nothing switched) when the new build holds fewer than min_ratio x the live
+    article count, unless --force. Exit 3 when it switched but some records were rejected.
+    """
+    _finish_run(rebuild(_config_for_run(config_path, index_path), force=force, wait=wait), quiet)
+
+
+@main.command("update")
+@config_option
+@index_option
+@wait_option
+@quiet_option
+@_errors_to_exit
+def update_cmd(config_path: Optional[Path], index_path: Path, wait: float, quiet: bool) -> None:
+    """Add new and changed articles from the config's sources to the live index, atomically."""
+    _finish_run(update(_config_for_run(config_path, index_path), wait=wait), quiet)
+
+
+@main.command("rollback")
+@config_option
+@index_option
+@wait_option
+@quiet_option
+@_errors_to_exit
+def rollback_cmd(config_path: Optional[Path], index_path: Path, wait: float, quiet: bool) -> None:
+    """Switch readers back to the previous generation."""
+    with open_index(_index_from(config_path, index_path), wait=wait) as ix:
+        gen = ix.rollback()
+    if not quiet:
+        click.echo(f"generation {gen.id} is live again ({gen.articles} articles)")
+
+
+@main.command("generations")
+@config_option
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {id, created, articles, live}.")
+@_errors_to_exit
+def generations_cmd(config_path: Optional[Path], index_path: Path, as_json: bool) -> None:
+    """List the index's generations (id, created, articles, live)."""
+    with open_index(_index_from(config_path, index_path)) as ix:
+        gens = ix.generations()
+    if as_json:
+        click.echo(json.dumps(generations_to_list(gens), indent=2))
+    else:
+        click.echo(generations_table(gens))
+
+
+@main.command("prune")
+@config_option
+@index_option
+@click.option("--older-than", metavar="SPAN", help="Delete articles published longer ago than this (e.g. 90d, 1y).")
+@click.option("--before", metavar="DATE", help="Delete articles published before this date or time.")
+@click.option("--source", multiple=True, help="Only articles of this source; repeatable.")
+@wait_option
+@quiet_option
+@_errors_to_exit
+def prune_cmd(
+    config_path: Optional[Path],
+    index_path: Path,
+    older_than: Optional[str],
+    before: Optional[str],
+    source: Sequence[str],
+    wait: float,
+    quiet: bool,
+) -> None:
+    """Delete old articles (retention). Undated articles are kept."""
+    if bool(older_than) == bool(before):
+        raise click.UsageError("give exactly one of --older-than SPAN or --before DATE")
+    now = _now()
+    cutoff = now - parse_duration(older_than) if older_than else parse_datetime(before or "", now=now)
+    with open_index(_index_from(config_path, index_path), wait=wait) as ix:
+        deleted = ix.delete(source=list(source) or None, before=cutoff)
+        left, gen = len(ix), ix.generation
+    if not quiet:
+        click.echo(f"deleted {deleted} article{'s' if deleted != 1 else ''} published before "
+                   f"{cutoff.strftime('%Y-%m-%dT%H:%M:%SZ')}; generation {gen} holds {left}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,3 +27,7 @@ class BadQuery(NewsSearchError):
 
 class BadInput(NewsSearchError):
     """Input that cannot be read at all: a missing file, an unknown format, a bad date."""
+
+
+class RebuildRefused(NewsSearchError):
+    """A rebuild that would shrink the index below the configured ratio; nothing was switched."""

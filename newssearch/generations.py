@@ -218,12 +218,17 @@ class IndexRoot:
     def prune(self, keep: int) -> List[int]:
         """Delete all but the *keep* newest non-live generations; returns the ids deleted.
 
+        An empty generation left by creating the index goes as soon as another is live.
+
         The live generation is never deleted. A reader still holding a deleted
         generation open keeps reading the files it already opened (POSIX semantics);
         readers should call ``NewsIndex.refresh()`` at least once between rebuilds.
         """
         old = [g for g in self.generations() if not g.live]
-        doomed = old[: max(0, len(old) - max(0, keep))]
+        # the empty generation that creating the index made is not worth rolling back to
+        doomed = [g for g in old if g.kind == "create" and g.articles == 0]
+        old = [g for g in old if g not in doomed]
+        doomed += old[: max(0, len(old) - max(0, keep))]
         for g in doomed:
             shutil.rmtree(g.path, ignore_errors=True)
         return [g.id for g in doomed]

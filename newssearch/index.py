@@ -5,6 +5,7 @@ to the engine, and turns what comes back into :class:`~newssearch.model.Results`
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import time
@@ -159,6 +160,22 @@ class NewsIndex:
     def generations(self) -> List[Generation]:
         """Every generation on disk, oldest first, the live one marked."""
         return self._root.generations()
+
+    def rollback(self) -> Generation:
+        """Make the newest generation older than the live one live again; returns it.
+
+        Raises NewsSearchError when there is no older generation to go back to.
+        """
+        with self._root.lock(wait=self.wait, command="rollback"):
+            gens = self._root.generations()
+            live = next((g for g in gens if g.live), None)
+            older = [g for g in gens if live is not None and g.id < live.id]
+            if not older:
+                raise NewsSearchError(f"no generation older than the live one in {self.path}: nothing to roll back to")
+            target = older[-1]
+            self._root.switch(Path(target.path).name)
+        self.refresh()
+        return dataclasses.replace(target, live=True)
 
     # ------------------------------------------------------------ lifecycle
 

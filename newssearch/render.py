@@ -5,10 +5,22 @@ import textwrap
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
+from .generations import Generation
 from .index import IndexStats
 from .model import IngestReport, Results
+from .rebuild import RunReport
 
-__all__ = ["iso", "results_to_dict", "results_table", "stats_to_dict", "stats_text", "report_line"]
+__all__ = [
+    "iso",
+    "results_to_dict",
+    "results_table",
+    "stats_to_dict",
+    "stats_text",
+    "report_line",
+    "run_line",
+    "generations_to_list",
+    "generations_table",
+]
 
 
 def iso(dt: Optional[datetime]) -> Optional[str]:
@@ -122,3 +134,32 @@ def report_line(report: IngestReport, total: Optional[int] = None) -> str:
     if total is not None:
         line += f"; index holds {total} article{'s' if total != 1 else ''}"
     return line
+
+
+def run_line(report: RunReport) -> str:
+    """One-line summary of a rebuild or update, for logs and cron mail."""
+    head = (
+        f"{report.kind}: generation {report.generation} live"
+        if report.switched
+        else f"{report.kind}: nothing changed, generation {report.generation} stays live"
+    )
+    line = (
+        f"{head} with {report.articles} articles; added {report.added}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {len(report.rejected)}"
+    )
+    if report.expired:
+        line += f", expired {report.expired}"
+    return line + f" in {report.seconds:.1f}s"
+
+
+def generations_to_list(gens: List[Generation]) -> List[Dict[str, Any]]:
+    """The ``generations --json`` document."""
+    return [{"id": g.id, "created": iso(g.created), "articles": g.articles, "live": g.live, "kind": g.kind} for g in gens]
+
+
+def generations_table(gens: List[Generation]) -> str:
+    """Generations for a terminal, oldest first, the live one starred."""
+    lines = [f"{'':2}{'id':>6}  {'created':20}  {'articles':>9}  kind"]
+    for g in gens:
+        lines.append(f"{'*' if g.live else '':2}{g.id:>6}  {iso(g.created) or '-':20}  {g.articles:>9}  {g.kind}")
+    return "\n".join(lines)

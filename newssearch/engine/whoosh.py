@@ -247,7 +247,7 @@ class WhooshEngine:
                     # the same id twice in one batch with new content: Whoosh cannot
                     # delete a document it has not committed yet, so commit first
                     writer.commit(merge=False)
-                    self.dirty = True
+                    self._committed()
                     existing.close()
                     writer, existing = self._writer(), self._ix.searcher()
                     writer.update_document(**self._fields(article, chash))
@@ -273,10 +273,16 @@ class WhooshEngine:
             existing.close()
         if dirty:
             writer.commit()
-            self.dirty = True
+            self._committed()
         else:
             writer.cancel()
         return added, updated, unchanged
+
+    def _committed(self) -> None:
+        self.dirty = True
+        if self._searcher is not None:  # it saw the index before this commit
+            self._searcher.close()
+            self._searcher = None
 
     def _writer(self):
         try:
@@ -334,7 +340,7 @@ class WhooshEngine:
             raise
         if count:
             writer.commit()
-            self.dirty = True
+            self._committed()
         else:
             writer.cancel()
         return count

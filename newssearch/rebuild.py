@@ -1,0 +1,267 @@
+"""Config-driven scheduled rebuilds and updates.
+
+A TOML config names the index and its sources; :func:`rebuild` builds a complete new
+generation from every source and switches to it only when it looks sane, and
+:func:`update` adds what is new or changed to a copy of the live generation. Both
+hold the index's writer lock, so they never run at once (see
+:mod:`newssearch.generations` for how switching stays atomic).
+
+Example config::
+
+    index = "../indexes/news"          # relative to this file
+    keep_generations = 3
+    min_ratio = 0.5
+    retention_days = 365               # optional
+
+    [[sources]]
+    path = "pages/"                    # a file, a directory or a glob
+    as_of = "2025-08-13T12:00:00Z"     # optional: for relative times on pages
+
+    [[sources]]
+    path = "articles.jsonl"
+    source = "Example Wire"            # optional: overrides each article's source
+    lang = "en"                        # optional: overrides each article's language
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob as globmod
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from .dates import parse_datetime
+from .errors import BadInput, RebuildRefused
+from .generations import DEFAULT_KEEP_GENERATIONS
+from .index import NewsIndex, content_hash
+from .ingest import read_paths
+from .model import Article, Rejected
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["SourceConfig", "Config", "RunReport", "load_config", "rebuild", "update", "DEFAULT_MIN_RATIO"]
+
+DEFAULT_MIN_RATIO = 0.5
+"""A rebuild holding fewer than this share of the live article count is refused."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[sources]]`` table."""
+
+    path: Optional[str] = None
+    """File, directory or glob; relative to the config file."""
+    url: Optional[str] = None
+    source: Optional[str] = None
+    lang: Optional[str] = None
+    as_of: Optional[datetime] = None
+    format: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        return self.path or self.url or "?"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A parsed config file, paths already resolved against its directory."""
+
+    index: Path
+    sources: Tuple[SourceConfig, ...]
+    keep_generations: int = DEFAULT_KEEP_GENERATIONS
+    min_ratio: float = DEFAULT_MIN_RATIO
+    retention_days: Optional[float] = None
+    file: Optional[Path] = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one rebuild or update did."""
+
+    kind: str
+    generation: int
+    """The live generation afterwards."""
+    articles: int
+    """Articles in the live generation afterwards."""
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    expired: int = 0
+    """Articles deleted by ``retention_days``."""
+    rejected: Tuple[Rejected, ...] = ()
+    seconds: float = 0.0
+    switched: bool = True
+    """False when nothing changed and no new generation was made."""
+
+
+_KNOWN_KEYS = {"index", "sources", "keep_generations", "min_ratio", "retention_days"}
+_SOURCE_KEYS = {"path", "url", "source", "lang", "as_of", "format"}
+
+
+def load_config(path: Path | str) -> Config:
+    """Read a TOML config; BadInput naming the file and the key when something is wrong."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML: {exc}") from None
+    base = path.resolve().parent
+
+    def fail(msg: str) -> BadInput:
+        return BadInput(f"{path}: {msg}")
+
+    unknown = set(raw) - _KNOWN_KEYS
+    if unknown:
+        raise fail(f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_KNOWN_KEYS))})")
+    if not isinstance(raw.get("index"), str) or not raw["index"].strip():
+        raise fail('needs `index = "PATH"`')
+    sources_raw = raw.get("sources", [])
+    if not isinstance(sources_raw, list) or not sources_raw:
+        raise fail("needs at least one [[sources]] table")
+    sources: List[SourceConfig] = []
+    for n, table in enumerate(sources_raw, start=1):
+        if not isinstance(table, dict):
+            raise fail(f"sources #{n} is not a table")
+        extra = set(table) - _SOURCE_KEYS
+        if extra:
+            raise fail(f"sources #{n}: unknown key {sorted(extra)[0]!r}")
+        if bool(table.get("path")) == bool(table.get("url")):
+            raise fail(f"sources #{n}: give exactly one of `path` or `url`")
+        as_of = table.get("as_of")
+        if isinstance(as_of, datetime):
+            as_of_dt: Optional[datetime] = as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)
+        elif isinstance(as_of, str):
+            try:
+                as_of_dt = parse_datetime(as_of)
+            except BadInput as exc:
+                raise fail(f"sources #{n}: as_of: {exc}") from None
+        elif as_of is None:
+            as_of_dt = None
+        else:
+            raise fail(f"sources #{n}: as_of must be a date-time")
+        p = table.get("path")
+        sources.append(
+            SourceConfig(
+                path=str(base / p) if p else None,
+                url=table.get("url"),
+                source=table.get("source"),
+                lang=table.get("lang"),
+                as_of=as_of_dt,
+                format=table.get("format"),
+            )
+        )
+    keep = raw.get("keep_generations", DEFAULT_KEEP_GENERATIONS)
+    if not isinstance(keep, int) or keep < 0:
+        raise fail("keep_generations must be a whole number >= 0")
+    ratio = raw.get("min_ratio", DEFAULT_MIN_RATIO)
+    if not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+        raise fail("min_ratio must be a number from 0 to 1")
+    retention = raw.get("retention_days")
+    if retention is not None and (not isinstance(retention, (int, float)) or retention <= 0):
+        raise fail("retention_days must be a positive number")
+    return Config(
+        index=base / raw["index"],
+        sources=tuple(sources),
+        keep_generations=keep,
+        min_ratio=float(ratio),
+        retention_days=float(retention) if retention is not None else None,
+        file=path,
+    )
+
+
+def _records(config: Config) -> Iterator[object]:
+    """Every record of every configured source, with the config's overrides applied."""
+    for src in config.sources:
+        if src.url:
+            targets: List[str] = [src.url]
+        elif src.path and globmod.has_magic(src.path):
+            targets = sorted(globmod.glob(src.path, recursive=True))
+            if not targets:
+                yield Rejected(src.path, None, "no file matches this pattern")
+                continue
+        else:
+            targets = [src.path or ""]
+        overrides: Dict[str, Any] = {}
+        if src.source:
+            overrides["source"] = src.source
+        if src.lang:
+            overrides["lang"] = src.lang
+        for record in read_paths(targets, as_of=src.as_of, format=src.format):
+            if overrides and isinstance(record, Article):
+                record = dataclasses.replace(record, **overrides)
+            yield record
+
+
+def _run(
+    config: Config,
+    kind: str,
+    *,
+    force: bool,
+    wait: float,
+    now: Optional[Callable[[], datetime]],
+) -> RunReport:
+    start = time.perf_counter()
+    clock = now or (lambda: datetime.now(timezone.utc))
+    rejected: List[Rejected] = []
+    counts = {"added": 0, "updated": 0, "unchanged": 0, "expired": 0}
+
+    def good() -> Iterator[Tuple[Article, str]]:
+        for record in _records(config):
+            if isinstance(record, Rejected):
+                rejected.append(record)
+            else:
+                yield record, content_hash(record)  # type: ignore[arg-type]
+
+    with NewsIndex(
+        config.index, create=True, wait=wait, now=clock, keep_generations=config.keep_generations
+    ) as ix:
+        live_count = len(ix)
+        before_gen = ix.generation
+        with ix.writing(kind, fresh=(kind == "rebuild")) as engine:
+            counts["added"], counts["updated"], counts["unchanged"] = engine.upsert(good())
+            if config.retention_days is not None:
+                cutoff = clock() - timedelta(days=config.retention_days)
+                counts["expired"] = engine.delete(before=cutoff)
+            new_count = engine.doc_count()
+            if kind == "rebuild" and not force and live_count and new_count < config.min_ratio * live_count:
+                raise RebuildRefused(
+                    f"rebuild refused: the new build holds {new_count} articles, fewer than "
+                    f"min_ratio {config.min_ratio:g} x {live_count} live; the live generation is unchanged "
+                    "(check the sources, or pass --force)"
+                )
+        return RunReport(
+            kind=kind,
+            generation=ix.generation,
+            articles=len(ix),
+            rejected=tuple(rejected),
+            seconds=time.perf_counter() - start,
+            switched=ix.generation != before_gen,
+            **counts,
+        )
+
+
+def rebuild(
+    config: Config, *, force: bool = False, wait: float = 0.0, now: Optional[Callable[[], datetime]] = None
+) -> RunReport:
+    """Build a complete new generation from every source, verify it, switch to it.
+
+    Refuses (RebuildRefused, nothing switched) when the new build holds fewer than
+    ``config.min_ratio`` x the live article count, unless *force*. Old generations
+    beyond ``config.keep_generations`` are deleted.
+    """
+    return _run(config, "rebuild", force=force, wait=wait, now=now)
+
+
+def update(config: Config, *, wait: float = 0.0, now: Optional[Callable[[], datetime]] = None) -> RunReport:
+    """Add new and changed articles from every source to a copy of the live generation, then switch."""
+    return _run(config, "update", force=True, wait=wait, now=now)
