@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+from ._testhooks import checkpoint
 from .errors import IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded
 
 __all__ = ["Generation", "IndexRoot", "DEFAULT_KEEP_GENERATIONS", "LOCK_POLL_SECONDS"]
@@ -65,18 +66,6 @@ def _fsync_tree(path: Path) -> None:
             finally:
                 os.close(fd)
     _fsync_dir(path)
-
-
-def _checkpoint(name: str) -> None:
-    """Crash-test hook: with NEWSSEARCH_TEST_KILL_AT=name the process SIGKILLs itself here.
-
-    Lets the crash tests kill a real rebuild at an exact moment instead of guessing
-    with timers; unset (always, outside those tests) it costs one dict lookup.
-    """
-    if os.environ.get("NEWSSEARCH_TEST_KILL_AT") == name:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -198,9 +187,9 @@ class IndexRoot:
         gen_dir = self.root / f"gen-{gen_id:06d}"
         os.replace(build_dir, gen_dir)
         _fsync_dir(self.root)
-        _checkpoint("before-switch")
+        checkpoint("before-switch")
         self.switch(gen_dir.name)
-        _checkpoint("after-switch")
+        checkpoint("after-switch")
         return Generation(gen_id, datetime.fromisoformat(info["created"]), articles, True, kind, str(gen_dir))
 
     def switch(self, name: str) -> None:

@@ -18,7 +18,8 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 from . import analysis
 from .engine.whoosh import SearchSpec, WhooshEngine
 from .errors import BadQuery, IndexNotFound, NewsSearchError
-from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot, _checkpoint
+from ._testhooks import checkpoint
+from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot
 from .ingest import read_paths
 from .model import Article, Hit, IngestReport, Rejected, Results, to_utc
 from .query import And, Node, Not, Or, Phrase, Word, parse_query
@@ -217,7 +218,7 @@ class NewsIndex:
                 if not changed:  # nothing new: no generation to publish
                     shutil.rmtree(build, ignore_errors=True)
                     return
-                _checkpoint("verifying")
+                checkpoint("verifying")
                 self._verify(build, count)
                 self._root.publish(build, articles=count, kind=kind, now=self._now())
             except BaseException:

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from ._testhooks import checkpoint
 from .dates import parse_datetime
 from .errors import BadInput, RebuildRefused
 from .generations import DEFAULT_KEEP_GENERATIONS
@@ -216,7 +217,11 @@ def _run(
     counts = {"added": 0, "updated": 0, "unchanged": 0, "expired": 0}
 
     def good() -> Iterator[Tuple[Article, str]]:
-        for record in _records(config):
+        for n, record in enumerate(_records(config)):
+            if n == 0:
+                checkpoint("reading")
+            elif n == 300:
+                checkpoint("writing")
             if isinstance(record, Rejected):
                 rejected.append(record)
             else:

@@ -26,6 +26,7 @@ from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
 
 from .. import analysis
+from .._testhooks import checkpoint
 from ..errors import IndexLocked, IndexNotFound, RebuildNeeded
 from ..model import Article, Hit
 from ..query import And, Node, Not, Or, Phrase, Word
@@ -272,6 +273,7 @@ class WhooshEngine:
         finally:
             existing.close()
         if dirty:
+            checkpoint("committing")
             writer.commit()
             self._committed()
         else:

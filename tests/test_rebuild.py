@@ -1,0 +1,210 @@
+"""Config-driven rebuild/update and the scheduling commands, through the API and the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newssearch import BadInput, open_index
+from newssearch.cli import EXIT_LOCKED, main
+from newssearch.errors import RebuildRefused
+from newssearch.rebuild import load_config, rebuild, update
+
+from .conftest import EXAMPLES
+
+UTC = timezone.utc
+
+
+def write_jsonl(path: Path, n: int, *, start: int = 0, days_old: int = 1, tag: str = "") -> None:
+    now = datetime.now(UTC)
+    lines = []
+    for i in range(start, start + n):
+        lines.append(
+            json.dumps(
+                {
+                    "id": str(i),
+                    "title": f"Canal lock {i} reopens{tag}",
+                    "body": f"Boats passed canal lock {i} again after repairs{tag}.",
+                    "source": "Canal Courier",
+                    "date": (now - timedelta(days=days_old)).isoformat(),
+                    "url": f"https://example.com/canal/{i}",
+                }
+            )
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    """A config in its own directory, with a relative index path and one JSON-lines source."""
+    conf_dir = tmp_path / "conf"
+    (conf_dir / "data").mkdir(parents=True)
+    write_jsonl(conf_dir / "data" / "news.jsonl", 20)
+    cfg = conf_dir / "newssearch.toml"
+    cfg.write_text(
+        'index = "../ix"\nkeep_generations = 2\n\n[[sources]]\npath = "data/*.jsonl"\nsource = "Canal Courier Online"\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_config_paths_are_relative_to_the_config_file(setup, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path.parent)  # cron starts commands elsewhere
+    config = load_config(setup)
+    assert config.index == (setup.parent / "../ix")
+    assert config.sources[0].path == str(setup.parent / "data/*.jsonl")
+    assert (config.keep_generations, config.min_ratio, config.retention_days) == (2, 0.5, None)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("index = 3\n[[sources]]\npath='x'\n", "index"),
+        ('index = "ix"\n', "[[sources]]"),
+        ('index = "ix"\n[[sources]]\npath = "a"\nurl = "http://127.0.0.1/"\n', "exactly one of"),
+        ('index = "ix"\nmin_ratio = 2\n[[sources]]\npath = "a"\n', "min_ratio"),
+        ('index = "ix"\ncolour = 1\n[[sources]]\npath = "a"\n', "unknown key 'colour'"),
+        ('index = "ix"\n[[sources]]\npath = "a"\nas_of = "sometime"\n', "as_of"),
+        ("index = [\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_clear_error(tmp_path, text, message):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text, encoding="utf-8")
+    with pytest.raises(BadInput, match=f"{cfg}.*{message}".replace("[", r"\[").replace("]", r"\]")):
+        load_config(cfg)
+    res = run("rebuild", "--config", cfg)
+    assert res.exit_code == 1 and res.stderr.startswith(f"error: {cfg}")
+
+
+def test_rebuild_update_and_overrides(setup):
+    config = load_config(setup)
+    report = rebuild(config)
+    assert (report.kind, report.added, report.articles, report.switched) == ("rebuild", 20, 20, True)
+    with open_index(config.index) as ix:
+        assert {h.source for h in ix.search("canal", limit=50)} == {"Canal Courier Online"}
+    # nothing new: no new generation
+    again = update(config)
+    assert (again.added, again.unchanged, again.switched) == (0, 20, False)
+    # five new and one changed article
+    data = setup.parent / "data" / "news.jsonl"
+    write_jsonl(setup.parent / "data" / "more.jsonl", 5, start=100)
+    lines = data.read_text().splitlines()
+    lines[0] = lines[0].replace("after repairs", "after long repairs")
+    data.write_text("\n".join(lines) + "\n")
+    up = update(config)
+    assert (up.added, up.updated, up.unchanged, up.articles) == (5, 1, 19, 25)
+    assert up.generation == report.generation + 1
+
+
+def test_rebuild_refuses_to_empty_the_index(setup):
+    config = load_config(setup)
+    rebuild(config)
+    (setup.parent / "data" / "news.jsonl").write_text("", encoding="utf-8")  # a broken feed
+    with pytest.raises(RebuildRefused, match="0 articles, fewer than min_ratio 0.5 x 20 live"):
+        rebuild(config)
+    with open_index(config.index) as ix:
+        assert len(ix) == 20
+    res = run("rebuild", "--config", setup)
+    assert res.exit_code == 1
+    assert "rebuild refused" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    forced = run("rebuild", "--config", setup, "--force")
+    assert forced.exit_code == 0, forced.output
+    with open_index(config.index) as ix:
+        assert len(ix) == 0
+
+
+def test_retention_days_applies_on_rebuild_and_update(setup):
+    write_jsonl(setup.parent / "data" / "old.jsonl", 3, start=500, days_old=400)
+    setup.write_text(setup.read_text().replace("keep_generations = 2", "keep_generations = 2\nretention_days = 90"))
+    config = load_config(setup)
+    report = rebuild(config)
+    assert (report.articles, report.expired) == (20, 3)
+
+
+def test_cli_rebuild_summary_generations_rollback(setup):
+    res = run("rebuild", "--config", setup)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("rebuild: generation ") and "added 20" in res.stdout
+    write_jsonl(setup.parent / "data" / "more.jsonl", 4, start=100)
+    res = run("update", "--config", setup)
+    assert res.exit_code == 0 and "added 4" in res.stdout
+    gens = json.loads(run("generations", "--config", setup, "--json").stdout)
+    assert [(g["articles"], g["live"]) for g in gens] == [(20, False), (24, True)]
+    assert set(gens[0]) >= {"id", "created", "articles", "live"}
+    res = run("rollback", "--config", setup)
+    assert res.exit_code == 0 and "20 articles" in res.stdout
+    ix_dir = load_config(setup).index
+    stats = json.loads(run("stats", "--index", ix_dir, "--json").stdout)
+    assert stats["articles"] == 20
+    # --quiet prints nothing on success
+    res = run("update", "--config", setup, "--quiet")
+    assert res.exit_code == 0 and res.stdout == ""
+
+
+def test_cli_rebuild_with_rejects_exits_3(setup):
+    (setup.parent / "data" / "broken.jsonl").write_text('{"title": "ok", "body": "fine"}\nnot json\n')
+    res = run("rebuild", "--config", setup)
+    assert res.exit_code == 3
+    assert "broken.jsonl:2:" in res.stderr
+    assert "added 21" in res.stdout
+
+
+def test_cli_rebuild_needs_a_config(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEWSSEARCH_CONFIG", raising=False)
+    res = run("rebuild", "--index", tmp_path / "ix")
+    assert res.exit_code == 1 and "--config" in res.stderr
+
+
+def test_cli_prune(setup):
+    write_jsonl(setup.parent / "data" / "old.jsonl", 3, start=500, days_old=400)
+    run("rebuild", "--config", setup)
+    res = run("prune", "--config", setup, "--older-than", "90d")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("deleted 3 articles")
+    assert json.loads(run("stats", "--index", load_config(setup).index, "--json").stdout)["articles"] == 20
+    assert run("prune", "--config", setup).exit_code == 2  # neither --older-than nor --before
+
+
+def test_cli_locked_exit_code(setup):
+    from newssearch.generations import IndexRoot
+
+    config = load_config(setup)
+    rebuild(config)
+    with IndexRoot(config.index).lock(command="other"):
+        res = run("update", "--config", setup, "--wait", "0.2")
+    assert res.exit_code == EXIT_LOCKED
+    assert f"locked by pid {os.getpid()}" in res.stderr
+
+
+def test_example_config_reads_the_examples(tmp_path):
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    cfg = tmp_path / "examples" / "newssearch.toml"
+    res = run("rebuild", "--config", cfg)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "indexes" / "examples" / "CURRENT").is_file()
+    stats = json.loads(run("stats", "--index", tmp_path / "indexes" / "examples", "--json").stdout)
+    assert stats["articles"] >= 10
+
+
+def test_schedule_recipes_call_the_real_commands():
+    crontab = (EXAMPLES / "schedule" / "crontab").read_text()
+    assert "newssearch rebuild --config" in crontab and "newssearch update  --config" in crontab
+    service = (EXAMPLES / "schedule" / "newssearch-rebuild.service").read_text()
+    assert "ExecStart=/usr/local/bin/newssearch rebuild --config" in service
+    assert "SuccessExitStatus=3" in service
+    timer = (EXAMPLES / "schedule" / "newssearch-rebuild.timer").read_text()
+    assert "OnCalendar=" in timer and "WantedBy=timers.target" in timer
+    # every option the recipes use exists
+    for option in ("--config", "--quiet", "--wait"):
+        assert option in run("rebuild", "--help").stdout
+        assert option in run("update", "--help").stdout
