@@ -8,7 +8,8 @@
 """
 from __future__ import annotations
 
-from .errors import BadInput, BadQuery, IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded
+from .errors import BadInput, BadQuery, IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded, RebuildRefused
+from .generations import Generation
 from .index import IndexStats, NewsIndex, open_index
 from .model import Article, Hit, IngestReport, Rejected, Results
 from .query import ParsedQuery, parse_query
@@ -30,6 +31,8 @@ __all__ = [
     "NewsSearchError",
     "IndexNotFound",
     "RebuildNeeded",
+    "RebuildRefused",
+    "Generation",
     "IndexLocked",
     "BadQuery",
     "BadInput",
