@@ -27,3 +27,7 @@ class BadQuery(NewsSearchError):
 
 class BadInput(NewsSearchError):
     """Input that cannot be read at all: a missing file, an unknown format, a bad date."""
+
+
+class FetchFailed(NewsSearchError):
+    """A URL could not be fetched: unreachable, an HTTP error, too large or not http(s)."""

@@ -10,13 +10,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import analysis
 from .engine.whoosh import SearchSpec, WhooshEngine
 from .errors import BadQuery
 from .ingest import read_paths
-from .model import Article, Hit, IngestReport, Rejected, Results, to_utc
+from .ingest.fetch import STATE_FILE, FetchState
+from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results, to_utc
 from .query import And, Node, Not, Or, Phrase, Word, parse_query
 from .snippets import make_snippet
 
@@ -115,25 +116,46 @@ class NewsIndex:
         *,
         as_of: Optional[datetime] = None,
         format: Optional[str] = None,
+        fields: Optional[Mapping[str, str]] = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        stdin: Optional[IO[bytes]] = None,
+        progress: Optional[Callable[[int, int, str], None]] = None,
     ) -> IngestReport:
-        """Read files and directories (every format :mod:`newssearch.ingest` knows) into the index.
+        """Read files, directories, http(s) URLs and ``-`` (stdin) into the index, in every
+        format :mod:`newssearch.ingest` knows.
 
-        Bad records are collected in ``report.rejected`` (file, line, reason); every good
-        record is still indexed. ``as_of`` resolves relative times ("2 hours ago"); by
-        default each file's modification time.
+        Bad records are collected in ``report.rejected`` (file, line, reason) and records
+        kept with a change in ``report.warnings``; every good record is still indexed.
+        ``as_of`` resolves relative times ("2 hours ago"); by default each file's
+        modification time. ``format`` forces a reader; ``fields`` maps Article fields to
+        odd column/key names (``{"body": "story"}``); ``include``/``exclude`` are globs for
+        directory walks; ``stdin`` is read for ``-`` (default: the process's stdin);
+        ``progress(number, total, name)`` is called before each input. URLs are fetched
+        conditionally: the ETag/Last-Modified each server gave are kept in
+        ``<index>/fetch-state.json``, saved once the articles are committed.
         """
         start = time.perf_counter()
         rejected: List[Rejected] = []
+        warnings: List[IngestWarning] = []
+        state = FetchState.load(self.path / STATE_FILE)
+        records = read_paths(paths, as_of=as_of, format=format, fields=fields, include=include,
+                             exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress)
 
         def good() -> Iterator[Tuple[Article, str]]:
-            for record in read_paths(paths, as_of=as_of, format=format):
+            for record in records:
                 if isinstance(record, Rejected):
                     rejected.append(record)
+                elif isinstance(record, IngestWarning):
+                    warnings.append(record)
                 else:
                     yield record, content_hash(record)
 
         added, updated, unchanged = self._engine.upsert(good())
-        return IngestReport(added, updated, unchanged, tuple(rejected), time.perf_counter() - start)
+        if state.entries or state.path.exists():
+            state.save()  # only now: the fetched articles are committed
+        return IngestReport(added, updated, unchanged, tuple(rejected), time.perf_counter() - start,
+                            warnings=tuple(warnings), not_modified=tuple(state.not_modified))
 
     # ------------------------------------------------------------ reading
 
