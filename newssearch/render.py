@@ -1,14 +1,16 @@
 """Turn results and stats into text or JSON-ready dicts; pure functions, no I/O."""
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from .index import IndexStats
-from .model import IngestReport, Results
+from .model import IngestReport, Rejected, Results
 
-__all__ = ["iso", "results_to_dict", "results_table", "stats_to_dict", "stats_text", "report_line"]
+__all__ = ["iso", "results_to_dict", "results_table", "stats_to_dict", "stats_text", "report_line",
+           "ingest_summary", "rejects_jsonl"]
 
 
 def iso(dt: Optional[datetime]) -> Optional[str]:
@@ -122,3 +124,19 @@ def report_line(report: IngestReport, total: Optional[int] = None) -> str:
     if total is not None:
         line += f"; index holds {total} article{'s' if total != 1 else ''}"
     return line
+
+
+def ingest_summary(report: IngestReport) -> str:
+    """The one-line end-of-ingest summary: ``added A, updated U, unchanged C, rejected R in S.Ss``."""
+    return (
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"rejected {len(report.rejected)} in {report.seconds:.1f}s"
+    )
+
+
+def rejects_jsonl(rejected: Sequence[Rejected]) -> str:
+    """Rejected records as JSON lines: ``{"file", "line", "reason"}`` each."""
+    return "".join(
+        json.dumps({"file": r.file, "line": r.line, "reason": r.reason}, ensure_ascii=False) + "\n"
+        for r in rejected
+    )
