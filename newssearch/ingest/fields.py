@@ -82,7 +82,9 @@ def _pick(record: Mapping[str, Any], lowered: Mapping[str, str], field: str, ove
     if field in overrides:
         key = overrides[field]
         actual = key if key in record else lowered.get(key.lower())
-        return (key, record.get(actual)) if actual is not None else (key, None)
+        if actual is not None:
+            return key, record.get(actual)
+        # a record without the named column (another file of the same run) falls back to the aliases
     for alias in ALIASES[field]:
         actual = lowered.get(alias)
         if actual is not None and record.get(actual) not in (None, "", [], {}):

@@ -169,6 +169,10 @@ def parse_html(inp: Input, *, as_of: Optional[datetime] = None,
         yield Rejected(name, None, f"cannot extract the page's text ({type(exc).__name__}: {exc})")
         return
     title = html_to_text(info["title"])
+    site = info["source"]
+    for sep in (" | ", " - ", " – ", " — ", " :: "):
+        if site and title.endswith(sep + site):
+            title = title[: -len(sep + site)].strip()  # "<title>Headline | Site</title>"
     lines = body.split("\n")
     if lines and lines[0].strip() == title:
         body = "\n".join(lines[1:])  # the headline repeated as the first line of the text

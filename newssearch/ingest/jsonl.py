@@ -113,6 +113,12 @@ def _read_lines(inp: Input, as_of: Optional[datetime], fields: Optional[Mapping[
             except BadInput as exc:
                 yield Rejected(name, number, str(exc))
                 continue
+            items = _items(record) if isinstance(record, dict) else None
+            if items is not None and (len(items) != 1 or items[0] is not record):
+                # a whole {"articles": [...]} document on one line
+                for index, item in enumerate(items, 1):
+                    yield from _one(name, number, item, as_of, fields, label=f"item {index}: ")
+                continue
             yield from _one(name, number, record, as_of, fields)
     except READ_ERRORS as exc:
         # a truncated or corrupt gzip stream: keep what was read, report where it broke
