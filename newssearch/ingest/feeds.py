@@ -46,8 +46,9 @@ def _when(struct: Any) -> Optional[str]:
 def _entry_record(entry: Any, source: str, lang: str) -> dict:
     content = entry.get("content") or []
     body_html = next((c.get("value") for c in content if c.get("value")), None) or entry.get("summary") or ""
-    raw_date = entry.get("published") or entry.get("updated")
-    date = _when(entry.get("published_parsed")) or _when(entry.get("updated_parsed")) or raw_date
+    # dict.get: feedparser's own get() maps missing "updated*" keys to "published*" with a DeprecationWarning
+    raw_date = dict.get(entry, "published") or dict.get(entry, "updated")
+    date = _when(dict.get(entry, "published_parsed")) or _when(dict.get(entry, "updated_parsed")) or raw_date
     return {
         "title": html_to_text(entry.get("title") or ""),
         "body": html_to_text(body_html),

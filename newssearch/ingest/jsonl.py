@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Optional, Union
 from ..errors import BadInput
 from ..model import Article, IngestWarning, Rejected
 from . import limits
-from .fields import map_record
+from .fields import ALIASES, map_record
 from .source import READ_ERRORS, Input, open_bytes, open_file, read_all
 from .text import decode
 
@@ -131,6 +131,8 @@ def _items(doc: Any) -> Optional[list]:
         return doc
     if isinstance(doc, dict):
         lowered = {str(k).lower(): v for k, v in doc.items()}
+        if any(lowered.get(k) not in (None, "") for k in ALIASES["title"] + ALIASES["body"]):
+            return [doc]  # an article, even if it holds lists (authors, tags)
         for key in ARRAY_KEYS:
             if isinstance(lowered.get(key), list):
                 return lowered[key]
