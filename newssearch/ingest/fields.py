@@ -103,10 +103,10 @@ def _date(value: Any, key: str, as_of: Optional[datetime]) -> datetime:
     return dates.parse_datetime(str(value), now=as_of)
 
 
-def _cut(text: str, limit: int, what: str, warnings: list[str]) -> str:
-    if len(text) <= limit:
+def _cut(text: str, limit: int, what: str, warnings: list[str], size: Optional[int] = None) -> str:
+    if len(text) <= limit and size is None:
         return text
-    warnings.append(f"{what} truncated from {len(text):,} to {limit:,} characters")
+    warnings.append(f"{what} truncated from {size or len(text):,} to {limit:,} characters")
     return text[:limit]
 
 
@@ -125,13 +125,19 @@ def map_record(
     lowered = {str(k).lower(): k for k in record if isinstance(k, str)}
     warnings: list[str] = []
     values: dict[str, str] = {}
+    sizes: dict[str, int] = {}
     for field in ("title", "body", "source", "url", "lang", "author", "id"):
         key, value = _pick(record, lowered, field, overrides)
+        if isinstance(value, str) and len(value) > 2 * limits.MAX_TEXT_CHARS:
+            # cut before cleaning: a 50 MB body should not be normalised only to be thrown away
+            sizes[field], value = len(value), value[: 2 * limits.MAX_TEXT_CHARS]
         values[field] = _text(value, field, key or field)
     if not values["title"] and not values["body"]:
         raise BadInput("has neither title nor body")
-    title = _cut(" ".join(values["title"].split()), limits.MAX_TITLE_CHARS, "title", warnings)
-    body = _cut(values["body"], limits.MAX_TEXT_CHARS, "body", warnings)
+    title = _cut(" ".join(values["title"].split()), limits.MAX_TITLE_CHARS, "title", warnings, sizes.get("title"))
+    body = _cut(values["body"], limits.MAX_TEXT_CHARS, "body", warnings, sizes.get("body"))
+    for field in ("source", "url", "lang", "author", "id"):
+        values[field] = _cut(values[field], limits.MAX_TITLE_CHARS, field, warnings, sizes.get(field))
     published = None
     key, value = _pick(record, lowered, "published", overrides)
     if value not in (None, ""):
