@@ -17,7 +17,7 @@ from .engine.whoosh import SearchSpec, WhooshEngine
 from .errors import BadQuery
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
-from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results, to_utc
+from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results, normalize_url, to_utc
 from .query import And, Node, Not, Or, Phrase, Word, parse_query
 from .snippets import make_snippet
 
@@ -57,7 +57,8 @@ def content_hash(article: Article) -> str:
         article.body,
         article.source,
         article.published.isoformat() if article.published else "",
-        article.url or "",
+        # the normalised url: the same link with other tracking parameters is not new content
+        normalize_url(article.url) or "",
         article.lang or "",
         article.author or "",
     ):
