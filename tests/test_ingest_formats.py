@@ -251,3 +251,27 @@ def test_include_exclude_and_project_files(tmp_path: Path) -> None:
     assert titles(exclude=["*.json"]) == []
     assert titles(include=["*.dat"], format="csv") == ["C"]
     assert titles(include=["drafts/*"]) == ["B"]
+
+
+def test_progress_is_reported_per_input(tmp_path: Path) -> None:
+    import newssearch
+
+    put(tmp_path, "a.md", "One\nbody")
+    put(tmp_path, "b.md", "Two\nbody")
+    calls = []
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        report = ix.add_paths([tmp_path / "a.md", tmp_path / "b.md"], progress=lambda *a: calls.append(a))
+    assert report.added == 2
+    assert calls == [(1, 2, str(tmp_path / "a.md")), (2, 2, str(tmp_path / "b.md"))]
+
+
+def test_an_index_inside_the_walked_folder_is_not_read(tmp_path: Path) -> None:
+    import newssearch
+
+    put(tmp_path, "a.md", "One\nbody")
+    with newssearch.open_index(tmp_path / "indexes" / "ix", create=True) as ix:
+        first = ix.add_paths([tmp_path])
+        (tmp_path / "indexes" / "ix" / "fetch-state.json").write_text('{"urls": {}}', encoding="utf-8")
+        second = ix.add_paths([tmp_path])
+    assert (first.added, first.rejected) == (1, ())
+    assert (second.unchanged, second.rejected) == (1, ())

@@ -13,7 +13,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newssearch.ingest import READERS
+from newssearch.ingest import READERS, read_paths
 from newssearch.ingest.source import open_bytes
 from newssearch.model import Article, IngestWarning, Rejected
 
@@ -23,7 +23,7 @@ FAST = settings(max_examples=int(os.environ.get("NEWSSEARCH_FUZZ_EXAMPLES", "40"
 
 def read_all_formats(data: bytes) -> list:
     """Every reader over *data*, plus detection: what a user forcing any --format would get."""
-    out = []
+    out = list(read_paths(["-"], stdin=io.BytesIO(data)))  # detection from content
     for fmt in sorted(READERS):
         with open_bytes("fuzz", data, hint="fuzz") as inp:
             out.extend(READERS[fmt](inp))

@@ -21,7 +21,7 @@ from ..errors import BadInput, FetchFailed
 from ..model import Article, IngestWarning, Rejected
 from .aggregator import looks_like_aggregator, parse_aggregator, read_aggregator
 from .feeds import looks_like_feed, parse_feed
-from .fetch import FetchState, fetch, is_url
+from .fetch import STATE_FILE, FetchState, fetch, is_url
 from .fields import check_fields
 from .html import looks_like_html, parse_html
 from .jsonl import parse_json, parse_jsonl, read_jsonl
@@ -77,6 +77,11 @@ _NOT_NEWS = frozenset({"readme", "license", "licence", "copying", "changelog", "
                        "notice", "authors", "security", "code_of_conduct", "history"})
 """Names (before the first dot) of project files that a directory walk skips unless
 ``include`` names them: a folder of exports often carries a README."""
+
+_INDEX_MARKERS = ("newssearch.json", STATE_FILE)
+"""Files that mark a folder as a newssearch index (the engine's format record — named here
+because ingest may not import the engine — and the fetch state): walks never read an
+index's own files as news."""
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -231,6 +236,9 @@ def _matches(rel: str, patterns: Sequence[str]) -> bool:
 def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:
     # sorted and hidden-free so that two runs over the same tree read the same order
     for folder, dirs, files in os.walk(root):
+        if any(marker in files for marker in _INDEX_MARKERS):
+            dirs[:] = []
+            continue  # an index (perhaps the one being written): not news
         rel_dir = Path(folder).relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _matches(prefix + d, exclude))
