@@ -275,3 +275,9 @@ def test_an_index_inside_the_walked_folder_is_not_read(tmp_path: Path) -> None:
         second = ix.add_paths([tmp_path])
     assert (first.added, first.rejected) == (1, ())
     assert (second.unchanged, second.rejected) == (1, ())
+
+
+def test_utf16_json_lines(tmp_path: Path) -> None:
+    lines = "\n".join(json.dumps({"title": t, "body": "b"}, ensure_ascii=False) for t in ("Ünïcode", "Zweite"))
+    found = list(read_path(put(tmp_path, "wide.jsonl", lines.encode("utf-16"))))
+    assert [a.title for a in articles(found)] == ["Ünïcode", "Zweite"] and not warnings(found)

@@ -100,12 +100,15 @@ def _read_lines(inp: Input, as_of: Optional[datetime], fields: Optional[Mapping[
                 while raw and not raw.endswith(b"\n"):  # skip the rest of the line unread
                     raw = inp.stream.readline(1024 * 1024)
                 continue
-            # decoded line by line so that one bad byte costs one record, not the file
+            # decoded line by line, so that one line in a legacy encoding costs a warning on
+            # that line, not the file
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-            except UnicodeDecodeError as exc:
-                yield Rejected(name, number, f"not UTF-8 ({exc.reason} at byte {exc.start})")
-                continue
+            except UnicodeDecodeError:
+                line, warning = decode(raw)
+                line = line.strip()
+                if warning:
+                    yield IngestWarning(name, number, warning)
             if not line:
                 continue
             try:
