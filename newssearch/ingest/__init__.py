@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 
 from ..errors import BadInput, FetchFailed
 from ..model import Article, IngestWarning, Rejected
-from .aggregator import looks_like_aggregator, parse_aggregator, read_aggregator
+from .aggregator import looks_like_aggregator, parse_aggregator
 from .feeds import looks_like_feed, parse_feed
 from .fetch import STATE_FILE, FetchState, fetch, is_url
 from .fields import check_fields
 from .html import looks_like_html, parse_html
-from .jsonl import parse_json, parse_jsonl, read_jsonl
+from .jsonl import parse_json, parse_jsonl
 from .plaintext import parse_text
 from .source import READ_ERRORS, Input, open_bytes, open_file, open_stream
 from .tabular import parse_csv, parse_tsv

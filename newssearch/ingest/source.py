@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Optional
@@ -75,8 +75,9 @@ class Input:
     mtime: Optional[datetime] = None
     """When the input was last changed, if known: the default reference for relative times."""
     content_type: str = ""
+    """The media type the transport declared (``application/rss+xml``), if any."""
     gzipped: bool = False
-    extra: dict = field(default_factory=dict)
+    """True when the bytes were gzip'd and are unpacked on the fly."""
 
     def __enter__(self) -> "Input":
         return self
