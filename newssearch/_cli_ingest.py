@@ -10,6 +10,8 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import click
 
+from .ingest.fields import FIELD_NAMES
+
 __all__ = ["field_map", "progress"]
 
 
@@ -20,7 +22,11 @@ def field_map(values: Sequence[str]) -> dict[str, str]:
         name, sep, column = value.partition("=")
         if not sep or not name.strip() or not column.strip():
             raise click.BadParameter(f"{value!r} is not FIELD=COLUMN", param_hint="--field")
-        out[name.strip().lower()] = column.strip()
+        key = name.strip().lower()
+        if key not in FIELD_NAMES:
+            raise click.BadParameter(f"unknown field {name.strip()!r} (known: {', '.join(FIELD_NAMES)})",
+                                     param_hint="--field")
+        out[key] = column.strip()
     return out
 
 

@@ -139,3 +139,5 @@ def test_stdin_and_format_options(tmp_path: Path) -> None:
     assert bad.exit_code == 2  # not a format name: a usage error
     field = CliRunner().invoke(main, ["index", "-", "--index", str(tmp_path / "ix"), "--field", "body"])
     assert field.exit_code == 2 and "FIELD=COLUMN" in field.output
+    unknown = CliRunner().invoke(main, ["index", "-", "--index", str(tmp_path / "ix"), "--field", "story=body"])
+    assert unknown.exit_code == 2 and "unknown field 'story'" in unknown.output
