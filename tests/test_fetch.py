@@ -176,3 +176,14 @@ def test_cli_indexes_a_feed_url_and_reports_304(server: Server, tmp_path: Path) 
     assert second.exit_code == 0, second.output
     assert f"not modified: {url}" in second.stderr
     assert second.stderr.splitlines()[-1].startswith("added 0, updated 0, unchanged 0, rejected 0 in ")
+
+
+def test_http_declared_charset_and_gzip_body(server: Server) -> None:
+    import gzip
+
+    page = HTML_PAGE.replace('<meta charset="utf-8">', "").replace("old mill", "old moulin à café")
+    server.routes["/latin"] = (200, {"Content-Type": "text/html; charset=iso-8859-1"}, page.encode("latin-1"))
+    server.routes["/packed"] = (200, {"Content-Type": "application/rss+xml"}, gzip.compress(RSS.encode()))
+    page_found, *feed_found = read_paths([server.base + "/latin", server.base + "/packed"])
+    assert "moulin à café" in page_found.body
+    assert [a.title for a in feed_found if isinstance(a, Article)] == ["Pilots vote to end the strike", "Tug crews follow"]
