@@ -78,8 +78,11 @@ def decode(data: bytes, declared: Optional[str] = None) -> tuple[str, Optional[s
 
 def clean(text: str) -> str:
     """*text* without control characters, line ends as ``\\n``, normalised to NFC."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    # ASCII is NFC already; skipping the call is most of this function's cost on English text
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 _BLOCK = frozenset(
