@@ -36,12 +36,18 @@ def test_gzip_bomb_is_refused_not_unpacked(tmp_path: Path, monkeypatch: pytest.M
     assert isinstance(only, Rejected) and "gzip bomb" in only.reason
 
 
-def test_document_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_document_and_page_size_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 1000)
     path = tmp_path / "big.csv"
     path.write_text("title,body\n" + "T,body\n" * 500, encoding="utf-8")
     (only,) = list(read_path(path))
     assert isinstance(only, Rejected) and "MAX_DOCUMENT_BYTES" in only.reason
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 10_000)
+    monkeypatch.setattr(limits, "MAX_PAGE_BYTES", 500)
+    page = tmp_path / "big.html"
+    page.write_text("<html><body>" + "<p>Paragraph.</p>" * 100 + "</body></html>", encoding="utf-8")
+    (only,) = list(read_path(page))
+    assert isinstance(only, Rejected) and "MAX_PAGE_BYTES" in only.reason
 
 
 BILLION_LAUGHS = """<?xml version="1.0"?>

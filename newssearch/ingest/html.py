@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BadInput
 from ..model import Article, IngestWarning, Rejected
+from . import limits
 from .fields import map_record
 from .jsonl import json_depth_ok
 from .source import READ_ERRORS, Input, read_all
@@ -152,6 +153,9 @@ def parse_html(inp: Input, *, as_of: Optional[datetime] = None,
         data = read_all(inp)
     except READ_ERRORS as exc:
         yield Rejected(name, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+        return
+    if len(data) > limits.MAX_PAGE_BYTES:
+        yield Rejected(name, None, f"page larger than MAX_PAGE_BYTES ({limits.MAX_PAGE_BYTES:,} bytes): refused")
         return
     markup, warning = decode(data, inp.charset or declared_charset(data))
     if warning:

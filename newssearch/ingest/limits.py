@@ -17,6 +17,10 @@ MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 """Largest whole document (JSON array, CSV, feed, HTML page, text file) held in memory
 at once. JSON lines are read a line at a time and are bounded by MAX_RECORD_BYTES."""
 
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+"""Largest HTML page given to the main-text extractor (~1 s a MiB); real article pages,
+scripts included, are a few MiB at most."""
+
 MAX_RECORD_BYTES = 128 * 1024 * 1024
 """Longest single JSON line; longer lines are rejected, not read into memory."""
 
