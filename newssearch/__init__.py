@@ -8,10 +8,19 @@
 """
 from __future__ import annotations
 
-from .errors import BadInput, BadQuery, IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded, RebuildRefused
+from .errors import (
+    BadInput,
+    BadQuery,
+    FetchFailed,
+    IndexLocked,
+    IndexNotFound,
+    NewsSearchError,
+    RebuildNeeded,
+    RebuildRefused,
+)
 from .generations import Generation
 from .index import IndexStats, NewsIndex, open_index
-from .model import Article, Hit, IngestReport, Rejected, Results
+from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results
 from .query import ParsedQuery, parse_query
 
 __version__ = "0.1.0"
@@ -26,6 +35,7 @@ __all__ = [
     "Results",
     "IngestReport",
     "Rejected",
+    "IngestWarning",
     "ParsedQuery",
     "parse_query",
     "NewsSearchError",
@@ -36,4 +46,5 @@ __all__ = [
     "IndexLocked",
     "BadQuery",
     "BadInput",
+    "FetchFailed",
 ]

@@ -20,11 +20,14 @@ from . import __version__
 from .dates import parse_datetime, parse_duration
 from .errors import BadInput, IndexLocked, NewsSearchError
 from .index import SORTS, open_index
+from ._cli_ingest import field_map as _field_map, progress as _progress
+from .ingest import READERS
 from .rebuild import Config, RunReport, load_config, rebuild, update
 from .render import (
     generations_table,
     generations_to_list,
-    report_line,
+    ingest_summary,
+    rejects_jsonl,
     results_table,
     results_to_dict,
     run_line,
@@ -118,6 +121,11 @@ def _finish_run(report: RunReport, quiet: bool) -> None:
     for rej in report.rejected:
         click.echo(f"rejected: {rej}", err=True)
     if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for url in report.not_modified:
+            click.echo(f"not modified: {url}", err=True)
+    if not quiet:
         click.echo(run_line(report))
     if report.rejected:
         raise click.exceptions.Exit(EXIT_REJECTED)
@@ -160,23 +168,53 @@ def main() -> None:
     metavar="DATETIME",
     help='Reference time for relative dates such as "2 hours ago" (default: each file\'s modification time).',
 )
-@quiet_option
+@click.option("--format", "format_", type=click.Choice(sorted(READERS)), help="Read every input as this format.")
+@click.option("--field", "fields", multiple=True, metavar="FIELD=COLUMN",
+              help="Read FIELD (title, body, source, date, url, lang, author, id) from COLUMN; repeatable.")
+@click.option("--include", multiple=True, metavar="GLOB", help="In directories, read only files matching GLOB; repeatable.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip files and folders matching GLOB; repeatable.")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the rejected records to FILE as JSON lines.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and rejects.")
 @wait_option
 @_errors_to_exit
-def index_cmd(paths: Sequence[str], index_path: Path, as_of: Optional[str], quiet: bool, wait: float) -> None:
-    """Add the articles in PATHS (files or directories) to the index, creating it if needed.
+def index_cmd(
+    paths: Sequence[str],
+    index_path: Path,
+    as_of: Optional[str],
+    format_: Optional[str],
+    fields: Sequence[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    rejects_path: Optional[Path],
+    quiet: bool,
+    wait: float,
+) -> None:
+    """Add the articles in PATHS to the index, creating it if needed.
 
-    Articles already indexed are updated when their content changed. Rejected records
-    are listed on stderr as FILE:LINE: REASON; the exit code is then 3.
+    PATHS are files, directories (walked), http(s) URLs of feeds and pages, or - for
+    standard input. Articles already indexed are updated when their content changed.
+    Rejected records are listed on stderr as FILE:LINE: REASON; the exit code is then 3
+    (1 when nothing could be read).
     """
     as_of_dt = parse_datetime(as_of) if as_of else None
-    with open_index(index_path, create=True, wait=wait) as ix:
-        report = ix.add_paths(list(paths), as_of=as_of_dt)
-        total = len(ix)
+    field_map = _field_map(fields)
+    with open_index(index_path, create=True, wait=wait) as ix, _progress(quiet) as progress:
+        report = ix.add_paths(
+            list(paths), as_of=as_of_dt, format=format_, fields=field_map, include=include,
+            exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress,
+        )
     for rej in report.rejected:
         click.echo(f"rejected: {rej}", err=True)
     if not quiet:
-        click.echo(f"{index_path}: {report_line(report, total)}")
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for url in report.not_modified:
+            click.echo(f"not modified: {url}", err=True)
+    if rejects_path is not None:
+        rejects_path.write_text(rejects_jsonl(report.rejected), encoding="utf-8")
+    if not quiet:
+        click.echo(ingest_summary(report), err=True)
     if report.rejected:
         read_ok = report.added + report.updated + report.unchanged
         raise click.exceptions.Exit(EXIT_REJECTED if read_ok else EXIT_ERROR)

@@ -31,3 +31,5 @@ class BadInput(NewsSearchError):
 
 class RebuildRefused(NewsSearchError):
     """A rebuild that would shrink the index below the configured ratio; nothing was switched."""
+class FetchFailed(NewsSearchError):
+    """A URL could not be fetched: unreachable, an HTTP error, too large or not http(s)."""

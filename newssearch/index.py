@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import analysis
 from .engine.whoosh import SearchSpec, WhooshEngine
@@ -21,7 +21,8 @@ from .errors import BadQuery, IndexNotFound, NewsSearchError
 from ._testhooks import checkpoint
 from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot
 from .ingest import read_paths
-from .model import Article, Hit, IngestReport, Rejected, Results, to_utc
+from .ingest.fetch import STATE_FILE, FetchState
+from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results, normalize_url, to_utc
 from .query import And, Node, Not, Or, Phrase, Word, parse_query
 from .snippets import make_snippet
 
@@ -63,7 +64,8 @@ def content_hash(article: Article) -> str:
         article.body,
         article.source,
         article.published.isoformat() if article.published else "",
-        article.url or "",
+        # the normalised url: the same link with other tracking parameters is not new content
+        normalize_url(article.url) or "",
         article.lang or "",
         article.author or "",
     ):
@@ -256,26 +258,47 @@ class NewsIndex:
         *,
         as_of: Optional[datetime] = None,
         format: Optional[str] = None,
+        fields: Optional[Mapping[str, str]] = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        stdin: Optional[IO[bytes]] = None,
+        progress: Optional[Callable[[int, int, str], None]] = None,
     ) -> IngestReport:
-        """Read files and directories (every format :mod:`newssearch.ingest` knows) into the index.
+        """Read files, directories, http(s) URLs and ``-`` (stdin) into the index, in every
+        format :mod:`newssearch.ingest` knows.
 
-        Bad records are collected in ``report.rejected`` (file, line, reason); every good
-        record is still indexed. ``as_of`` resolves relative times ("2 hours ago"); by
-        default each file's modification time.
+        Bad records are collected in ``report.rejected`` (file, line, reason) and records
+        kept with a change in ``report.warnings``; every good record is still indexed.
+        ``as_of`` resolves relative times ("2 hours ago"); by default each file's
+        modification time. ``format`` forces a reader; ``fields`` maps Article fields to
+        odd column/key names (``{"body": "story"}``); ``include``/``exclude`` are globs for
+        directory walks; ``stdin`` is read for ``-`` (default: the process's stdin);
+        ``progress(number, total, name)`` is called before each input. URLs are fetched
+        conditionally: the ETag/Last-Modified each server gave are kept in
+        ``<index>/fetch-state.json``, saved once the articles are committed.
         """
         start = time.perf_counter()
         rejected: List[Rejected] = []
+        warnings: List[IngestWarning] = []
+        state = FetchState.load(self.path / STATE_FILE)
+        records = read_paths(paths, as_of=as_of, format=format, fields=fields, include=include,
+                             exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress)
 
         def good() -> Iterator[Tuple[Article, str]]:
-            for record in read_paths(paths, as_of=as_of, format=format):
+            for record in records:
                 if isinstance(record, Rejected):
                     rejected.append(record)
+                elif isinstance(record, IngestWarning):
+                    warnings.append(record)
                 else:
                     yield record, content_hash(record)
 
         with self.writing("index") as engine:
             added, updated, unchanged = engine.upsert(good())
-        return IngestReport(added, updated, unchanged, tuple(rejected), time.perf_counter() - start)
+        if state.entries or state.path.exists():
+            state.save()  # only now: the fetched articles are committed and published
+        return IngestReport(added, updated, unchanged, tuple(rejected), time.perf_counter() - start,
+                            warnings=tuple(warnings), not_modified=tuple(state.not_modified))
 
     def delete(
         self,

@@ -17,6 +17,7 @@ __all__ = [
     "Hit",
     "Results",
     "Rejected",
+    "IngestWarning",
     "IngestReport",
     "normalize_url",
     "to_utc",
@@ -182,6 +183,20 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class IngestWarning:
+    """A record that was indexed with a change worth knowing (truncated text, a date
+    dropped, a guessed encoding)."""
+
+    file: str
+    line: Optional[int]
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
 class IngestReport:
     """What one ingest did: counts of articles added, updated and unchanged, and rejects."""
 
@@ -190,6 +205,10 @@ class IngestReport:
     unchanged: int = 0
     rejected: Sequence[Rejected] = ()
     seconds: float = 0.0
+    warnings: Sequence[IngestWarning] = ()
+    """Records kept with a change: truncated, date dropped, encoding guessed."""
+    not_modified: Sequence[str] = ()
+    """URLs the server answered 304 Not Modified for: nothing was read from them."""
 
     @property
     def ok(self) -> bool:
@@ -197,4 +216,4 @@ class IngestReport:
         return not self.rejected
 
 
-Record = Union[Article, Rejected]
+Record = Union[Article, Rejected, IngestWarning]

@@ -39,7 +39,8 @@ from .errors import BadInput, RebuildRefused
 from .generations import DEFAULT_KEEP_GENERATIONS
 from .index import NewsIndex, content_hash
 from .ingest import read_paths
-from .model import Article, Rejected
+from .ingest.fetch import STATE_FILE, FetchState
+from .model import Article, IngestWarning, Rejected
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -98,6 +99,10 @@ class RunReport:
     rejected: Tuple[Rejected, ...] = ()
     seconds: float = 0.0
     switched: bool = True
+    warnings: Tuple[IngestWarning, ...] = ()
+    """Records kept with a change (a dropped date, cut text, a guessed encoding)."""
+    not_modified: Tuple[str, ...] = ()
+    """URLs that answered 304 Not Modified (updates only)."""
     """False when nothing changed and no new generation was made."""
 
 
@@ -180,8 +185,11 @@ def load_config(path: Path | str) -> Config:
     )
 
 
-def _records(config: Config) -> Iterator[object]:
-    """Every record of every configured source, with the config's overrides applied."""
+def _records(config: Config, fetch_state: Optional[FetchState] = None) -> Iterator[object]:
+    """Every record of every configured source, with the config's overrides applied.
+
+    URLs are fetched conditionally as far as *fetch_state* holds validators for them.
+    """
     for src in config.sources:
         if src.url:
             targets: List[str] = [src.url]
@@ -197,7 +205,7 @@ def _records(config: Config) -> Iterator[object]:
             overrides["source"] = src.source
         if src.lang:
             overrides["lang"] = src.lang
-        for record in read_paths(targets, as_of=src.as_of, format=src.format):
+        for record in read_paths(targets, as_of=src.as_of, format=src.format, fetch_state=fetch_state):
             if overrides and isinstance(record, Article):
                 record = dataclasses.replace(record, **overrides)
             yield record
@@ -214,18 +222,26 @@ def _run(
     start = time.perf_counter()
     clock = now or (lambda: datetime.now(timezone.utc))
     rejected: List[Rejected] = []
+    warnings: List[IngestWarning] = []
     counts = {"added": 0, "updated": 0, "unchanged": 0, "expired": 0}
 
+    # a rebuild fetches every URL in full (it starts from nothing) but remembers the
+    # validators; an update sends them, so unchanged feeds answer 304 and cost nothing
+    state_path = Path(config.index) / STATE_FILE
+    fetch_state = FetchState(state_path) if kind == "rebuild" else FetchState.load(state_path)
+
     def good() -> Iterator[Tuple[Article, str]]:
-        for n, record in enumerate(_records(config)):
+        for n, record in enumerate(_records(config, fetch_state)):
             if n == 0:
                 checkpoint("reading")
             elif n == 300:
                 checkpoint("writing")
             if isinstance(record, Rejected):
                 rejected.append(record)
-            else:
-                yield record, content_hash(record)  # type: ignore[arg-type]
+            elif isinstance(record, IngestWarning):
+                warnings.append(record)
+            elif isinstance(record, Article):
+                yield record, content_hash(record)
 
     with NewsIndex(
         config.index, create=True, wait=wait, now=clock, keep_generations=config.keep_generations
@@ -244,6 +260,8 @@ def _run(
                     f"min_ratio {config.min_ratio:g} x {live_count} live; the live generation is unchanged "
                     "(check the sources, or pass --force)"
                 )
+        if fetch_state.entries or state_path.exists():
+            fetch_state.save()  # only now: what was fetched is in the live generation
         return RunReport(
             kind=kind,
             generation=ix.generation,
@@ -251,6 +269,8 @@ def _run(
             rejected=tuple(rejected),
             seconds=time.perf_counter() - start,
             switched=ix.generation != before_gen,
+            warnings=tuple(warnings),
+            not_modified=tuple(fetch_state.not_modified),
             **counts,
         )
 

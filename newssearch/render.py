@@ -1,13 +1,14 @@
 """Turn results and stats into text or JSON-ready dicts; pure functions, no I/O."""
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from .generations import Generation
 from .index import IndexStats
-from .model import IngestReport, Results
+from .model import IngestReport, Rejected, Results
 from .rebuild import RunReport
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "run_line",
     "generations_to_list",
     "generations_table",
+    "ingest_summary",
+    "rejects_jsonl",
 ]
 
 
@@ -163,3 +166,17 @@ def generations_table(gens: List[Generation]) -> str:
     for g in gens:
         lines.append(f"{'*' if g.live else '':2}{g.id:>6}  {iso(g.created) or '-':20}  {g.articles:>9}  {g.kind}")
     return "\n".join(lines)
+def ingest_summary(report: IngestReport) -> str:
+    """The one-line end-of-ingest summary: ``added A, updated U, unchanged C, rejected R in S.Ss``."""
+    return (
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"rejected {len(report.rejected)} in {report.seconds:.1f}s"
+    )
+
+
+def rejects_jsonl(rejected: Sequence[Rejected]) -> str:
+    """Rejected records as JSON lines: ``{"file", "line", "reason"}`` each."""
+    return "".join(
+        json.dumps({"file": r.file, "line": r.line, "reason": r.reason}, ensure_ascii=False) + "\n"
+        for r in rejected
+    )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -23,7 +24,9 @@ def seed_ix(tmp_path, runner, seed_path):
     path = tmp_path / "ix"
     res = runner.invoke(main, ["index", str(seed_path), "--as-of", "2025-08-13T12:00:00Z", "--index", str(path)])
     assert res.exit_code == 0, res.output
-    assert "4 added" in res.stdout
+    # the summary is one line on stderr, exactly in this form; stdout stays empty
+    assert re.fullmatch(r"added 4, updated 0, unchanged 0, rejected 0 in \d+\.\ds\n", res.stderr), res.stderr
+    assert res.stdout == ""
     return path
 
 
@@ -49,7 +52,7 @@ def test_seed_acceptance(runner, seed_ix):
 def test_seed_indexed_twice_keeps_four(runner, seed_ix, seed_path):
     res = runner.invoke(main, ["index", str(seed_path), "--as-of", "2025-08-13T12:00:00Z", "--index", str(seed_ix)])
     assert res.exit_code == 0
-    assert "0 added, 0 updated, 4 unchanged" in res.stdout
+    assert res.stderr.startswith("added 0, updated 0, unchanged 4, rejected 0 in ")
     doc = json.loads(runner.invoke(main, ["stats", "--index", str(seed_ix), "--json"]).stdout)
     assert doc["articles"] == 4
 
@@ -133,7 +136,7 @@ def test_rejected_records_exit_3_and_good_ones_indexed(runner, tmp_path):
     res = runner.invoke(main, ["index", str(data), "--index", str(path)])
     assert res.exit_code == 3
     assert f"{data}:2:" in res.stderr
-    assert "2 added" in res.stdout
+    assert res.stderr.splitlines()[-1].startswith("added 2, updated 0, unchanged 0, rejected 1 in ")
     assert json.loads(runner.invoke(main, ["stats", "--index", str(path), "--json"]).stdout)["articles"] == 2
 
 

@@ -121,7 +121,8 @@ def test_rebuild_refuses_to_empty_the_index(setup):
     assert res.exit_code == 1
     assert "rebuild refused" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     forced = run("rebuild", "--config", setup, "--force")
-    assert forced.exit_code == 0, forced.output
+    assert forced.exit_code == 3, forced.output  # switched; the empty file is a reject
+    assert "empty file" in forced.stderr
     with open_index(config.index) as ix:
         assert len(ix) == 0
 
@@ -256,3 +257,28 @@ def test_systemd_recipe_runs_as_written(tmp_path):
     assert done.stdout.startswith("rebuild: generation ")
     timer = (EXAMPLES / "schedule" / "newssearch-rebuild.timer").read_text()
     assert "OnCalendar=*-*-* 03:15:00" in timer and "WantedBy=timers.target" in timer
+
+
+def test_url_sources_rebuild_in_full_and_update_conditionally(tmp_path):
+    from .test_fetch import ETAG, Server, feed_route
+
+    server = Server()
+    try:
+        server.routes["/feed"] = feed_route()
+        cfg = tmp_path / "feeds.toml"
+        cfg.write_text(f'index = "ix"\n[[sources]]\nurl = "{server.base}/feed"\n', encoding="utf-8")
+        config = load_config(cfg)
+        first = rebuild(config)
+        assert (first.added, first.articles) == (2, 2)
+        up = update(config)
+        assert (up.added, up.switched, up.not_modified) == (0, False, (f"{server.base}/feed",))
+        assert server.requests[-1][1].get("If-None-Match") == ETAG
+        # a rebuild starts from nothing, so it must fetch in full, never accept a 304
+        again = rebuild(config)
+        assert "If-None-Match" not in server.requests[-1][1]
+        assert (again.added, again.articles) == (2, 2)
+        res = run("update", "--config", cfg)
+        assert res.exit_code == 0 and f"not modified: {server.base}/feed" in res.stderr
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()

@@ -253,6 +253,7 @@ class WhooshEngine:
                     writer, existing = self._writer(), self._ix.searcher()
                     writer.update_document(**self._fields(article, chash))
                     seen[article.id] = chash
+                    updated += 1  # so that every record read is counted once
                     dirty = True
                     continue
                 stored = existing.document(id=article.id)

@@ -24,9 +24,11 @@ from typing import Iterator, Optional, Sequence, Union
 
 from ..dates import parse_datetime, parse_relative
 from ..errors import BadInput
-from ..model import Article, Rejected, to_utc
+from ..model import Article, IngestWarning, Rejected, to_utc
+from .source import READ_ERRORS, Input, read_text
+from .text import clean
 
-__all__ = ["read_aggregator", "looks_like_aggregator"]
+__all__ = ["read_aggregator", "parse_aggregator", "looks_like_aggregator"]
 
 # Whole lines of site chrome, matched case-insensitively against the stripped line.
 _BOILERPLATE = re.compile(
@@ -227,3 +229,16 @@ def read_aggregator(
         )
     if not found:
         yield Rejected(name, None, "no article found: not a news-aggregator page")
+
+
+def parse_aggregator(inp: "Input", *, as_of: Optional[datetime] = None,
+                     fields: object = None) -> Iterator[Union[Article, Rejected, IngestWarning]]:
+    """:func:`read_aggregator` over an Input (any source, any encoding); *fields* is ignored."""
+    try:
+        text, warning = read_text(inp)
+    except READ_ERRORS as exc:
+        yield Rejected(inp.name, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+        return
+    if warning:
+        yield IngestWarning(inp.name, None, warning)
+    yield from read_aggregator(inp.name, as_of=as_of or inp.mtime, text=clean(text))
