@@ -77,7 +77,8 @@ class Engine:
         if q.get("facets"):
             kwargs["groupedby"] = "source"
         results = self.searcher.search(parsed, **kwargs)
-        hits = [(h.get("title"), h.get("source")) for h in results]
+        # with groupedby, iterating Results yields more than limit: take the top 10 like the others
+        hits = [(h.get("title"), h.get("source")) for h in results[:10]]
         if q.get("facets"):
             results.groups("source")
         return len(hits)

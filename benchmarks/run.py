@@ -78,6 +78,7 @@ WHOOSH_STOP = frozenset(
     to us we when will with yet you your""".split()
 )
 _WORD = re.compile(r"[a-z]+")
+_BREAK = re.compile(r"[^a-z\s]+")
 
 
 def words(text: str) -> List[str]:
@@ -148,11 +149,13 @@ def make_queries(articles: Sequence[Dict[str, Any]], count: int, warmup: int, se
     for rec in sample:
         toks = words(rec.get("title", "") + " " + rec.get("body", ""))
         df.update(set(toks))
-        body = words(rec.get("body", ""))
         grams = set()
-        for size in (2, 3):
-            for i in range(len(body) - size + 1):
-                grams.add(tuple(body[i : i + size]))
+        # phrases never cross punctuation or numbers ("5 percent. The" is not "percent the")
+        for segment in _BREAK.split(rec.get("body", "").lower()):
+            seg = segment.split()
+            for size in (2, 3):
+                for i in range(len(seg) - size + 1):
+                    grams.add(tuple(seg[i : i + size]))
         ngram_df.update(grams)
     frac = {w: c / docs for w, c in df.items()}
     top_words = {w for w, _ in df.most_common(60)}
@@ -413,6 +416,7 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
     if ok:
         ms = sorted(r["ms"] for r in ok)
         res["queries"].update(
+            no_hits=sum(1 for r in ok if not r["returned"]),
             p50_ms=statistics.median(ms),
             p95_ms=ms[max(0, math.ceil(0.95 * len(ms)) - 1)],
             max_ms=ms[-1],
@@ -509,6 +513,8 @@ def print_table(run: Dict[str, Any]) -> None:
         for r in q.get("slowest", []):
             extra = ", ".join(f"{k}={r[k]}" for k in ("source", "since", "until", "sort") if r.get(k))
             print(f"    {r['ms']:9.1f} ms  {r['kind']:<7} {r['text']}" + (f"  [{extra}]" if extra else ""))
+        if q.get("no_hits"):
+            print(f"    {q['no_hits']} of {q['count']} timed queries found nothing")
         for note in q.get("notes", []):
             print(f"    note: {note}")
         for err in q.get("errors", [])[:3]:
