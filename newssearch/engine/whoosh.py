@@ -639,6 +639,8 @@ class WhooshEngine:
             # Whoosh's own merge (a plain writer) so queries do not fan out over many
             try:
                 writing.SegmentWriter(self._ix).commit(mergetype=writing.MERGE_SMALL)
+                if len(self._ix._segments()) > MAX_SEGMENTS:
+                    writing.SegmentWriter(self._ix).commit(mergetype=writing.OPTIMIZE)
             except LockError as exc:  # pragma: no cover - we hold the root lock
                 raise IndexLocked(f"index {self.path} is being written by another process") from exc
         if self._searcher is not None:  # it saw the index before this commit
