@@ -29,7 +29,6 @@ def main() -> int:
                 "rc": rc,
                 "cpu_s": usage.ru_utime + usage.ru_stime,
                 "max_single_rss_mb": usage.ru_maxrss / 1024.0,  # KiB on Linux
-                "launcher_rss_mb": __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1024.0,
             },
             f,
         )

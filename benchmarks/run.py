@@ -53,6 +53,7 @@ DEFAULT_CORPUS = CORPORA / "reuters-financial-news-2006-2013" / "reuters_financi
 ENGINES = ("newssearch", "whoosh", "fts5", "tantivy")
 BASELINE = "whoosh"
 KEYS = ("id", "title", "body", "source", "date", "lang", "url", "author")
+EXIT_REJECTED = 3  # `newssearch index`: some input records were rejected, the rest indexed
 KINDS = ("word", "and", "phrase", "source", "date", "newest", "facets")
 
 # Targets of issue 7 for newssearch, as ratios against plain Whoosh in the same run
@@ -380,6 +381,11 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
         cmd = [sys.executable, script, "index", str(data), str(index_dir), str(work / f"{name}-index.json")]
     res["loadavg_before"] = os.getloadavg()  # other users of the machine show up here
     ix = measure(cmd, work / f"{name}-index.log", timeout)
+    if name == "newssearch" and ix["rc"] == EXIT_REJECTED and "timed out" not in ix.get("error", ""):
+        # some records rejected, the rest indexed: a result, with the count as a note
+        log = (work / f"{name}-index.log").read_text(encoding="utf-8", errors="replace")
+        ix.pop("error", None)
+        ix["rejected"] = sum(1 for line in log.splitlines() if line.startswith("rejected:"))
     res["index"] = ix
     if "error" in ix:
         res["error"] = "indexing: " + ix["error"]
@@ -499,6 +505,12 @@ def print_table(run: Dict[str, Any]) -> None:
             continue
         print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
 
+    per_cpu = [(name, rows[name].get("articles_per_cpu_s")) for name in engines if "skipped" not in engines[name]]
+    if any(v for _, v in per_cpu):
+        base = rows.get(BASELINE, {}).get("articles_per_cpu_s")
+        print("\n  indexing per CPU second (steadier when the machine is shared; blind to a second core): "
+              + ", ".join(f"{name} {_f(v, '{:.0f}')}" + (f" ({v / base:.2f}x)" if v and base else "") for name, v in per_cpu))
+
     kinds = sorted({k for r in engines.values() for k in (r.get("queries") or {}).get("by_kind", {})})
     live = [name for name, r in engines.items() if (r.get("queries") or {}).get("by_kind")]
     if kinds and live:
@@ -578,7 +590,7 @@ def machine_info() -> Dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "git_commit": git("rev-parse", "--short", "HEAD"),
         # the engine may be edited while benchmarks run: say whether the tree was clean
-        "git_dirty_files": [line[3:] for line in git("status", "--porcelain").splitlines()],
+        "git_dirty_files": [line.split(maxsplit=1)[-1] for line in git("status", "--porcelain").splitlines()],
     }
 
 
