@@ -116,3 +116,16 @@ def test_many_small_writes_are_merged(tmp_path, monkeypatch):
             ix.add([a])
         assert ix.stats().segments <= 3
         assert ix.search("harbour").total == 8
+
+
+def test_phrase_search_over_budget_is_partial_and_says_so(tmp_path, monkeypatch):
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(articles(200))
+        full = ix.search('"harbour strike"')
+        assert full.total == 200 and not full.warnings
+        monkeypatch.setattr(wengine, "SEARCH_BUDGET_SECONDS", 1e-9)
+        cut = ix.search('"harbour strike"')
+        assert 1 <= cut.total < 200
+        assert any("search stopped" in w for w in cut.warnings)
+        # words without phrases are never cut, however slow
+        assert ix.search("harbour strike").total == 200

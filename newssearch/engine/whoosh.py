@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import zlib
 from itertools import groupby
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from pickle import dumps as _pickle_dumps
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring, sorting, writing
+from whoosh import collectors, scoring, sorting, writing
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -96,7 +97,10 @@ class NewsTokenizer(Tokenizer):
             yield t
 
 
-def _encode_positions(poslist: List[int], _single: Dict[int, bytes] = {}) -> bytes:
+_SINGLE_POSITION: Dict[int, bytes] = {}
+
+
+def _encode_positions(poslist: List[int], _single: Dict[int, bytes] = _SINGLE_POSITION) -> bytes:
     """Whoosh's Positions value (count + pickled position deltas), byte for byte.
 
     Most postings hold one position, so those values are made once and shared: it saves
@@ -113,7 +117,7 @@ def _encode_positions(poslist: List[int], _single: Dict[int, bytes] = {}) -> byt
     return pack_uint(len(deltas)) + _pickle_dumps(deltas, 2)
 
 
-_MIN_COMPRESS = 64
+_MIN_COMPRESS = 256
 """Posting blocks smaller than this many bytes are stored uncompressed."""
 
 
@@ -255,14 +259,18 @@ class FastSegmentWriter(writing.SegmentWriter):
         # group positions by term with a C-level sort instead of a Python loop per token
         # (the sort is stable, so each term's positions stay in order)
         order = sorted(range(len(terms)), key=terms.__getitem__)
+        single = _SINGLE_POSITION
         for term, group in groupby(order, terms.__getitem__):
             poslist = list(group)
             entry = table.get(term)
             if entry is None:
                 entry = table[term] = [array("I"), array("I"), []]
             entry[0].append(docnum)
-            entry[1].append(len(poslist))
-            entry[2].append(_encode_positions(poslist))
+            n = len(poslist)
+            entry[1].append(n)
+            # inline fast path of _encode_positions for the commonest case
+            value = single.get(poslist[0]) if n == 1 else None
+            entry[2].append(value if value is not None else _encode_positions(poslist))
         return len(terms)
 
     def add_reader(self, reader):  # pragma: no cover - merging is done by a plain writer
@@ -446,12 +454,64 @@ def _aware(dt: Optional[datetime]) -> Optional[datetime]:
     return dt.replace(tzinfo=timezone.utc) if dt is not None else None
 
 
-def _score(key: object, sort: str) -> float:
-    # with sortedby, Whoosh reports the sort key as the score: for relevance its first
-    # part is the negated score (see sorting.ScoreFacet); date sorts compute no score
-    if sort == "relevance" and isinstance(key, tuple) and key:
-        return float(-key[0])
-    return float(key) if isinstance(key, (int, float)) else 0.0
+def _tie_key(sort: str):
+    """Sort key for (stored fields, score): the requested order, then date, then id."""
+
+    def when(stored: dict) -> float:
+        dt = stored.get("published")
+        return dt.timestamp() if dt is not None else float("-inf")
+
+    if sort == "relevance":
+        return lambda g: (-g[1], -when(g[0]), g[0]["id"])
+    if sort == "newest":
+        return lambda g: (-when(g[0]), g[0]["id"])
+    return lambda g: (g[0].get("published") is None, when(g[0]), g[0]["id"])
+
+
+SEARCH_BUDGET_SECONDS = 0.2
+"""Matching stops after this long (a phrase of very common words can take seconds);
+the hits found so far are ranked and a warning says the result is partial."""
+
+
+def _has_phrase(q: wq.Query) -> bool:
+    return isinstance(q, wq.Phrase) or any(_has_phrase(c) for c in q.children())
+
+
+class _BudgetCollector(collectors.WrappingCollector):
+    """Stops collecting once the time budget is spent; no threads, no signals.
+
+    Whoosh's TimeLimitCollector uses a timer thread and SIGALRM, which a library must
+    not take over from the application; checking the clock every few matches is enough.
+    """
+
+    def __init__(self, child, seconds: float) -> None:
+        super().__init__(child)
+        self.seconds = seconds
+        self.cut = False
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.deadline = time.monotonic() + self.seconds
+
+    def collect_matches(self):
+        if self.cut:
+            return
+        child = self.child
+        for n, sub_docnum in enumerate(child.matches()):
+            child.collect(sub_docnum)
+            if not n % 32 and time.monotonic() > self.deadline:
+                self.cut = True
+                return
+
+    def all_ids(self):  # pragma: no cover - not used for counting here
+        return self.child.all_ids()
+
+    def count(self):
+        return self.child.count()
+
+    def results(self):
+        return self.child.results()
 
 
 @dataclass(frozen=True)
@@ -492,6 +552,8 @@ class WhooshEngine:
         self._searcher = None
         self.dirty = False
         """True once this engine committed a change (NewsIndex skips publishing otherwise)."""
+        self.last_search_cut = False
+        """True when the last search ran out of its time budget (its hits are partial)."""
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
@@ -752,11 +814,12 @@ class WhooshEngine:
             q = wq.And([q] + filters)
         searcher = self._get_searcher()
         wanted = spec.offset + spec.limit
-        results = searcher.search(q, limit=max(wanted, 1), sortedby=self._sort(spec.sort))
-        total = len(results)
+        # only position checks (phrases) can run away; other queries are always exact
+        budget = SEARCH_BUDGET_SECONDS if _has_phrase(q) else None
+        ranked, total, cut = self._ranked(searcher, q, spec.sort, wanted, budget)
+        self.last_search_cut = cut
         hits: List[RawHit] = []
-        for rank, hit in enumerate(results[spec.offset : wanted], start=spec.offset + 1):
-            stored = hit.fields()
+        for rank, (stored, score) in enumerate(ranked[spec.offset : wanted], start=spec.offset + 1):
             hits.append(
                 RawHit(
                     id=stored["id"],
@@ -767,22 +830,54 @@ class WhooshEngine:
                     url=stored.get("url"),
                     lang=stored.get("lang"),
                     author=stored.get("author"),
-                    score=_score(hit.score, spec.sort),
+                    score=score,
                     rank=rank,
                 )
             )
         return total, hits
 
     @staticmethod
-    def _sort(sort: str):
-        # ties always broken by date (newest first), then id, so runs repeat
-        by_date = sorting.FieldFacet("published", reverse=True)
-        by_id = sorting.FieldFacet("id")
-        if sort == "newest":
-            return sorting.MultiFacet([by_date, by_id])
-        if sort == "oldest":
-            return sorting.MultiFacet([sorting.FieldFacet("published"), by_id])
-        return sorting.MultiFacet([sorting.ScoreFacet(), by_date, by_id])
+    def _ranked(
+        searcher, q: wq.Query, sort: str, wanted: int, budget: Optional[float]
+    ) -> Tuple[List[Tuple[dict, float]], int, bool]:
+        """The first *wanted* hits in a repeatable order, and the exact number of matches.
+
+        Relevance uses Whoosh's top-k collector (it skips posting blocks that cannot
+        reach the top, which a sorted collector cannot); date sorts read the date column.
+        Either way ties are broken here — date (newest first), then id — fetching more
+        while the last place is tied, so the order never depends on segment layout.
+        """
+        fetch = wanted + 10
+        cut = False
+        while True:
+            if sort == "relevance":
+                # optimize=False: score every match in one pass and count it on the way;
+                # Whoosh's block skipping would need a second pass for the exact total
+                collector = collectors.TopCollector(limit=fetch, usequality=False)
+                timed = _BudgetCollector(collector, budget) if budget else collector
+                searcher.search_with_collector(q, timed)
+                results = collector.results()
+                got = [(hit.fields(), float(hit.score or 0.0)) for hit in results]
+                total = collector.count()
+                cut = bool(budget) and timed.cut
+            elif sort == "newest":  # undated articles have the lowest column value: last
+                results = searcher.search(q, limit=fetch, sortedby="published", reverse=True)
+                got = [(hit.fields(), 0.0) for hit in results]
+                total = len(results)
+            else:  # oldest: the dated ones first, then the undated
+                dated = wq.DateRange("published", None, None)
+                results = searcher.search(wq.And([q, dated]), limit=fetch, sortedby="published")
+                got = [(hit.fields(), 0.0) for hit in results]
+                undated = searcher.search(wq.AndNot(q, dated), limit=max(1, fetch - len(got)))
+                if len(got) < fetch:
+                    got += [(hit.fields(), 0.0) for hit in undated][: fetch - len(got)]
+                total = len(results) + len(undated)
+            primary = (lambda g: g[1]) if sort == "relevance" else (lambda g: g[0].get("published"))
+            if cut or not (len(got) == fetch and primary(got[wanted - 1]) == primary(got[-1])):
+                break
+            fetch *= 2  # the last place is tied with everything fetched: look further
+        got.sort(key=_tie_key(sort))
+        return got, total, cut
 
     @staticmethod
     def _filters(spec: SearchSpec) -> List[wq.Query]:
