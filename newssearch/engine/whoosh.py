@@ -853,7 +853,10 @@ class WhooshEngine:
             if sort == "relevance":
                 # optimize=False: score every match in one pass and count it on the way;
                 # Whoosh's block skipping would need a second pass for the exact total
-                collector = collectors.TopCollector(limit=fetch, usequality=False)
+                # usequality=False and replace=0: no block skipping and no swapping in
+                # matchers that drop documents unable to reach the top, so every match
+                # is counted (Whoosh's replace() otherwise loses some from the total)
+                collector = collectors.TopCollector(limit=fetch, usequality=False, replace=0)
                 timed = _BudgetCollector(collector, budget) if budget else collector
                 searcher.search_with_collector(q, timed)
                 results = collector.results()
