@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import analysis
-from .engine.whoosh import SearchSpec, WhooshEngine
+from .engine.whoosh import SEARCH_BUDGET_SECONDS, SearchSpec, WhooshEngine
 from .errors import BadQuery, IndexNotFound, NewsSearchError
 from ._testhooks import checkpoint
 from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot
@@ -385,9 +385,13 @@ class NewsIndex:
             )
             for r in raw
         )
-        return Results(
-            total=total, hits=hits, query=text, page=page, limit=limit, warnings=parsed.warnings
-        )
+        warnings = tuple(parsed.warnings)
+        if self._engine.last_search_cut:
+            warnings += (
+                f"search stopped after {SEARCH_BUDGET_SECONDS:g}s: these are the best of the first "
+                f"{total} matches found, and there may be more",
+            )
+        return Results(total=total, hits=hits, query=text, page=page, limit=limit, warnings=warnings)
 
     def stats(self) -> IndexStats:
         """Counts and ranges of what the index holds."""

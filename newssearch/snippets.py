@@ -23,8 +23,66 @@ _SPACES = re.compile(r"\s+")
 _ELLIPSIS = "\u2026"
 
 
+_CHUNK = 800
+"""Characters analysed at a time while looking for matches."""
+_ENOUGH = 800
+"""Once this much is read and something matched, stop: a snippet needs one good window."""
+_GIVE_UP = 2400
+"""Read no further than this when nothing matched (the match was in the title)."""
+
+
+def _hint(text: str, terms: AbstractSet[str]) -> int:
+    """Where in *text* a query term probably occurs, by a cheap C-level search; -1 if unsure.
+
+    Terms are folded and stemmed ("compani"), surfaces are not ("Companies"), but a
+    term minus its last two characters is nearly always a prefix of the lower-cased
+    surface. This only guides where to analyse; what gets marked is decided by the
+    real analysis, so a wrong hint costs time, never correctness.
+    """
+    prefixes = [t[: max(3, len(t) - 2)] for t in terms if len(t) >= 3]
+    if not prefixes:
+        return -1
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lower-case to two; offsets would drift
+        return -1
+    found = [i for i in (low.find(p) for p in prefixes) if i != -1]
+    return min(found) if found else -1
+
+
+def _analysed(text: str, start: int, end: int, terms: AbstractSet[str], lang: Optional[str]):
+    if end < len(text):  # cut at a space so no word is split
+        space = text.rfind(" ", start + (end - start) // 2, end)
+        end = space if space != -1 else end
+    if start > 0:
+        space = text.find(" ", start, start + 40)
+        start = space + 1 if space != -1 else start
+    spans = [(start + s, start + e, t) for t, _pos, s, e in analyze(text[start:end], lang=lang) if t in terms]
+    return spans, end
+
+
 def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
-    return [(s, e, t) for t, _pos, s, e in analyze(text, lang=lang) if t in terms]
+    """(start, end, term) of matched words, analysing only as much text as a snippet needs.
+
+    Analysing a whole 3,000-word article for every hit would cost more than the search
+    itself. First a cheap hint says where a term probably is and only a window there is
+    analysed; failing that, the text is analysed a chunk at a time from the start,
+    stopping once every query term was seen, or enough was read and something matched.
+    """
+    hint = _hint(text, terms)
+    if hint != -1:
+        spans, _end = _analysed(text, max(0, hint - 100), hint + _CHUNK, terms, lang)
+        if spans:
+            return spans
+    spans = []
+    seen: set = set()
+    start, n = 0, len(text)
+    while start < min(n, _GIVE_UP):
+        found, start = _analysed(text, start, min(n, start + _CHUNK), terms, lang)
+        spans += found
+        seen.update(t for _s, _e, t in found)
+        if seen and (len(seen) == len(terms) or start >= _ENOUGH):
+            break
+    return spans
 
 
 def _window(text: str, spans: List[Tuple[int, int, str]], width: int) -> Tuple[int, int]:

@@ -12,6 +12,6 @@ wraps ``analyze`` in its own tokenizer. The pipeline, per token:
 Stop words are kept. Change ``ANALYSIS_VERSION`` whenever any step changes its output.
 """
 
-from newssearch.analysis.pipeline import ANALYSIS_VERSION, Token, analyze, fold, query_terms
+from newssearch.analysis.pipeline import ANALYSIS_VERSION, Token, analyze, fold, index_terms, query_terms
 
-__all__ = ["ANALYSIS_VERSION", "Token", "analyze", "fold", "query_terms"]
+__all__ = ["ANALYSIS_VERSION", "Token", "analyze", "fold", "index_terms", "query_terms"]

@@ -117,6 +117,22 @@ def analyze(text: str, *, lang: str | None = None, stem: bool = True) -> list[To
     return out
 
 
+def index_terms(text: str, *, lang: str | None = None) -> list[str]:
+    """The terms of ``text`` in order, position i being term i: ``analyze`` without
+    offsets, for the indexer's hot path (no tuple per token, no offset search).
+    """
+    profile = _profile(lang, True)
+    get = profile.terms.get
+    surfaces = token_re_for(text).findall(text)
+    terms = [get(s) for s in surfaces]
+    if None in terms:
+        compute = profile.compute
+        terms = [compute(s) if t is None else t for s, t in zip(surfaces, terms)]
+    if "" in terms:  # tokens made only of droppable characters take no position
+        terms = [t for t in terms if t]
+    return terms
+
+
 def query_terms(text: str, *, lang: str | None = None, stem: bool = True) -> list[str]:
     """Query-side analysis: the terms of a query word or phrase, in order.
 
