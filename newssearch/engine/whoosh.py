@@ -846,7 +846,7 @@ class WhooshEngine:
         Either way ties are broken here — date (newest first), then id — fetching more
         while the last place is tied, so the order never depends on segment layout.
         """
-        fetch = wanted + 10
+        fetch = wanted + 1  # one past the page: enough to see whether its last place is tied
         cut = False
         while True:
             if sort == "relevance":
