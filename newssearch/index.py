@@ -12,18 +12,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from . import analysis
-from .engine.whoosh import SearchSpec, WhooshEngine
+from . import analysis, dedupe, fallback
+from .engine.whoosh import MAX_EXPANSION, Candidate, EngineAnswer, SearchSpec, WhooshEngine
 from .errors import BadQuery
 from .ingest import read_paths
-from .model import Article, Hit, IngestReport, Rejected, Results, to_utc
-from .query import And, Node, Not, Or, Phrase, Word, parse_query
-from .snippets import make_snippet
+from .model import Article, Explanation, Hit, IngestReport, Rejected, Results, SourceInfo, to_utc
+from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
+from .ranking import FRESH_DEPTH, rerank_fresh
+from .snippets import make_snippet, make_snippet_html
+from .suggest import SUGGEST_BELOW, suggest
 
-__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT"]
+__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "FACETS"]
 
-SORTS = ("relevance", "newest", "oldest")
-"""Accepted values of ``sort``."""
+SORTS = ("relevance", "newest", "oldest", "fresh")
+"""Accepted values of ``sort`` (``fresh`` = relevance x freshness, see :mod:`newssearch.ranking`)."""
+
+FACETS = ("source", "lang", "day", "week", "month")
+"""Facet names ``search(facets=...)`` accepts; ``facets=True`` means source and day."""
+
+COLLAPSE_SLACK = 3
+"""With collapsing, this many times the requested hits are ranked, so a page fills up even
+when copies of one story crowd the top."""
 
 MAX_LIMIT = 1000
 """Largest page size a search accepts."""
@@ -149,18 +158,27 @@ class NewsIndex:
         text: str,
         *,
         source: Union[str, Sequence[str], None] = None,
+        exclude_source: Union[str, Sequence[str], None] = None,
         since: Optional[datetime] = None,
         until: Optional[datetime] = None,
         lang: Optional[str] = None,
+        domain: Union[str, Sequence[str], None] = None,
         sort: str = "relevance",
         limit: int = 10,
         page: int = 1,
+        facets: Union[bool, Sequence[str], None] = None,
+        collapse: bool = True,
+        now: Optional[datetime] = None,
     ) -> Results:
         """Ranked search. See the README for the query language.
 
-        ``source`` (one name or several) matches outlet names exactly, ignoring case;
+        ``source`` / ``exclude_source`` (one name or several) match outlet names exactly,
+        ignoring case; ``domain`` keeps articles whose url is on that host or a subdomain;
         ``since``/``until`` bound the publication time (inclusive; naive = UTC);
-        ``sort`` is one of :data:`SORTS`; ``page`` is 1-based.
+        ``sort`` is one of :data:`SORTS`; ``page`` is 1-based; ``facets`` names facets of
+        :data:`FACETS` (True = source and day) counted over every match; ``collapse``
+        folds near-duplicate copies into one hit (``Hit.duplicates``); ``now`` resolves
+        relative dates in the query (``when:7d``) and is the reference of ``fresh``.
         Raises :class:`~newssearch.errors.BadQuery` for a query with nothing to search
         or an invalid option; bad syntax only adds ``warnings``.
         """
@@ -170,38 +188,189 @@ class NewsIndex:
             raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if page < 1:
             raise BadQuery(f"page must be 1 or more, got {page}")
-        parsed = parse_query(text)
+        facet_names = _facet_names(facets)
+        parsed = parse_query(text, now=to_utc(now))
         if not _has_searchable(parsed.tree):
             raise BadQuery(f"nothing searchable in {text!r}: it has no words")
-        sources = (source,) if isinstance(source, str) else tuple(source or ())
         spec = SearchSpec(
-            sources=sources,
+            sources=_names(source),
+            exclude_sources=_names(exclude_source),
+            domains=_names(domain),
             since=to_utc(since),
             until=to_utc(until),
             lang=lang,
             sort=sort,
             offset=(page - 1) * limit,
             limit=limit,
+            facets=facet_names,
+            window=self._window(sort, page, limit, collapse),
         )
-        total, raw = self._engine.search(parsed.tree, spec)
-        terms = highlight_terms(parsed.tree)
-        hits = tuple(
-            Hit(
-                id=r.id,
-                title=r.title,
-                source=r.source,
-                published=r.published,
-                url=r.url,
-                lang=r.lang,
-                author=r.author,
-                score=r.score,
-                snippet=make_snippet(r.body or r.title, terms, lang=r.lang),
-                rank=r.rank,
-            )
-            for r in raw
-        )
+        warnings = list(parsed.warnings)
+        tree = parsed.tree
+        answer = self._engine.search(tree, spec)
+        words = fallback.loose_words(tree)
+        if words is not None and fallback.wants_fallback(words, answer.total):
+            loose = fallback.fallback_tree(words)
+            if loose is not None:
+                wider = self._engine.search(loose, spec)
+                if wider.total > answer.total:
+                    warnings.append(
+                        f"{answer.total} articles have every word: showing articles with at least "
+                        f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
+                    )
+                    tree, answer = loose, wider
+        warnings.extend(answer.warnings)
+        hits = self._page(answer, tree, spec, collapse=collapse, now=to_utc(now))
+        suggestion = None
+        if answer.total < SUGGEST_BELOW:
+            suggestion = suggest(text, parsed.tree, self._engine)
         return Results(
-            total=total, hits=hits, query=text, page=page, limit=limit, warnings=parsed.warnings
+            total=answer.total,
+            hits=hits,
+            query=text,
+            page=page,
+            limit=limit,
+            warnings=tuple(dict.fromkeys(warnings)),
+            facets=answer.facets,
+            suggestion=suggestion,
+        )
+
+    @staticmethod
+    def _window(sort: str, page: int, limit: int, collapse: bool) -> int:
+        wanted = page * limit
+        if sort == "fresh":
+            return max(FRESH_DEPTH, wanted * (COLLAPSE_SLACK if collapse else 1))
+        return wanted * COLLAPSE_SLACK + 10 if collapse else wanted
+
+    def _page(
+        self, answer: EngineAnswer, tree: Node, spec: SearchSpec, *, collapse: bool, now: Optional[datetime]
+    ) -> Tuple[Hit, ...]:
+        """Order (fresh), collapse copies, cut the page, then load and snippet only its hits."""
+        cands = list(answer.candidates)
+        if spec.sort == "fresh":
+            cands = rerank_fresh(
+                cands, now=now, score=lambda c: c.score, published=lambda c: c.published, ident=lambda c: c.id
+            )
+        if collapse:
+            groups = dedupe.collapse(cands, lambda c: c.signature)
+        else:
+            groups = [(c, []) for c in cands]
+        shown = groups[spec.offset : spec.offset + spec.limit]
+        copies: Dict[str, List[str]] = {first.id: [c.id for c in rest] for first, rest in shown}
+        if collapse and shown:
+            # copies ranked beyond the window still count: one lookup by signature keys
+            for first, _rest in shown:
+                for other in self._engine.copies_of(first.signature, tree, spec):
+                    if other != first.id and other not in copies[first.id]:
+                        copies[first.id].append(other)
+        stored = self._engine.load([first.id for first, _ in shown])
+        terms = highlight_terms(tree)
+        hits: List[Hit] = []
+        for rank, (first, _rest) in enumerate(shown, start=spec.offset + 1):
+            r = stored.get(first.id)
+            if r is None:  # pragma: no cover - deleted between the search and the load
+                continue
+            text = r.body or r.title
+            dup_ids = tuple(sorted(copies[first.id]))
+            hits.append(
+                Hit(
+                    id=r.id,
+                    title=r.title,
+                    source=r.source,
+                    published=r.published,
+                    url=r.url,
+                    lang=r.lang,
+                    author=r.author,
+                    score=first.score,
+                    snippet=make_snippet(text, terms, lang=r.lang),
+                    rank=rank,
+                    snippet_html=make_snippet_html(text, terms, lang=r.lang),
+                    duplicates=len(dup_ids),
+                    duplicate_ids=dup_ids,
+                )
+            )
+        return tuple(hits)
+
+    def related(
+        self,
+        article_id: str,
+        *,
+        limit: int = 5,
+        page: int = 1,
+        source: Union[str, Sequence[str], None] = None,
+        exclude_source: Union[str, Sequence[str], None] = None,
+        lang: Optional[str] = None,
+        collapse: bool = True,
+    ) -> Results:
+        """Articles like *article_id* (more-like-this over its title and body), best first.
+
+        The article itself and its near-duplicate copies are left out. Raises
+        :class:`~newssearch.errors.BadQuery` when no article has that id.
+        """
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        if page < 1:
+            raise BadQuery(f"page must be 1 or more, got {page}")
+        sig = self._engine.signature_of(article_id)
+        own_copies = tuple(self._engine.copies_of(sig, None)) if sig else ()
+        spec = SearchSpec(
+            sources=_names(source),
+            exclude_sources=_names(exclude_source),
+            lang=lang,
+            offset=(page - 1) * limit,
+            limit=limit,
+            exclude_ids=tuple(i for i in own_copies if i != article_id),
+            window=self._window("relevance", page, limit, collapse),
+        )
+        answer = self._engine.more_like(article_id, spec)
+        if answer is None:
+            raise BadQuery(f"no article with id {article_id!r} in {self.path}")
+        hits = self._related_page(answer, spec, collapse, self.get(article_id))
+        return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit)
+
+    def _related_page(self, answer: EngineAnswer, spec: SearchSpec, collapse: bool, article: Optional[Article]) -> Tuple[Hit, ...]:
+        cands = list(answer.candidates)
+        groups = dedupe.collapse(cands, lambda c: c.signature) if collapse else [(c, []) for c in cands]
+        shown = groups[spec.offset : spec.offset + spec.limit]
+        stored = self._engine.load([first.id for first, _ in shown])
+        # mark the words the seed article's title shares with each related one
+        terms = set(analysis.query_terms(article.title)) if article else set()
+        hits: List[Hit] = []
+        for rank, (first, rest) in enumerate(shown, start=spec.offset + 1):
+            r = stored.get(first.id)
+            if r is None:  # pragma: no cover
+                continue
+            text = r.body or r.title
+            dup_ids = tuple(sorted(c.id for c in rest))
+            hits.append(
+                Hit(
+                    id=r.id, title=r.title, source=r.source, published=r.published, url=r.url, lang=r.lang,
+                    author=r.author, score=first.score, snippet=make_snippet(text, terms, lang=r.lang), rank=rank,
+                    snippet_html=make_snippet_html(text, terms, lang=r.lang),
+                    duplicates=len(dup_ids), duplicate_ids=dup_ids,
+                )
+            )
+        return tuple(hits)
+
+    def sources(self) -> Tuple[SourceInfo, ...]:
+        """Every source with its article count and first/last publication date, most articles first."""
+        return tuple(SourceInfo(name, count, first, last) for name, count, first, last in self._engine.sources())
+
+    def explain(self, text: str, *, now: Optional[datetime] = None) -> Explanation:
+        """How *text* is understood: the parsed tree, the engine query it compiles to, warnings,
+        and how many index terms each prefix/fuzzy word expanded to (never above the cap)."""
+        parsed = parse_query(text, now=to_utc(now))
+        compiled, report = self._engine.compile_report(parsed.tree)
+        words = fallback.loose_words(parsed.tree)
+        loose = fallback.fallback_tree(words) if words is not None else None
+        return Explanation(
+            query=text,
+            tree="\n".join(outline(parsed.tree)),
+            compiled=str(compiled),
+            warnings=tuple(parsed.warnings) + tuple(report.warnings),
+            expanded=dict(report.expanded),
+            fallback=loose and ("\n".join(outline(loose))),
+            expansion_cap=MAX_EXPANSION,
         )
 
     def stats(self) -> IndexStats:
@@ -209,11 +378,35 @@ class NewsIndex:
         return IndexStats(path=str(self.path), **self._engine.stats())  # type: ignore[arg-type]
 
 
+def _names(value: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _facet_names(facets: Union[bool, Sequence[str], None]) -> Tuple[str, ...]:
+    if not facets:
+        return ()
+    if facets is True:
+        return ("source", "day")
+    names = (facets,) if isinstance(facets, str) else tuple(facets)
+    for name in names:
+        if name not in FACETS:
+            raise BadQuery(f"unknown facet {name!r}: use {', '.join(FACETS)}")
+    return tuple(dict.fromkeys(names))
+
+
 def _has_searchable(node: Node) -> bool:
-    """True when some positive part of the query has a term or an exact-field value."""
+    """True when some positive part of the query has a term, an exact-field value or a date."""
+    if isinstance(node, DateRange):
+        return True
+    if isinstance(node, (Prefix, Fuzzy)):
+        return bool(analysis.query_terms(node.text, stem=False))
     if isinstance(node, (Word, Phrase)):
-        return node.field in ("source", "lang") or bool(analysis.query_terms(node.text))
-    if isinstance(node, (And, Or)):
+        if node.field == "url":
+            return any(ch.isalnum() for ch in node.text)
+        return node.field in ("source", "lang", "site") or bool(analysis.query_terms(node.text))
+    if isinstance(node, (And, Or, AnyOf)):
         return any(_has_searchable(c) for c in node.children if not isinstance(c, Not))
     return False
 
@@ -224,7 +417,10 @@ def highlight_terms(node: Node) -> Set[str]:
     if isinstance(node, (Word, Phrase)):
         if node.field in (None, "title", "body"):
             out.update(analysis.query_terms(node.text))
-    elif isinstance(node, (And, Or)):
+    elif isinstance(node, (Prefix, Fuzzy)):
+        # the snippet marks the word as typed; expansions are engine-side
+        out.update(analysis.query_terms(node.text))
+    elif isinstance(node, (And, Or, AnyOf)):
         for child in node.children:
             out |= highlight_terms(child)
     return out

@@ -10,8 +10,10 @@ index directory unpickles data from it. Only open indexes you built yourself.
 from __future__ import annotations
 
 import json
+import math
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
@@ -21,17 +23,18 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring, sorting
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.support.levenshtein import distance as _edit_distance
 
-from .. import analysis
+from .. import analysis, dedupe
 from ..errors import IndexLocked, IndexNotFound, RebuildNeeded
 from ..model import Article, Hit
-from ..query import And, Node, Not, Or, Phrase, Word
+from ..query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 TITLE_BOOST = 2.0
@@ -94,6 +97,12 @@ def build_schema() -> Schema:
         url=STORED,
         author=STORED,
         chash=STORED,
+        # near-duplicate sketch (newssearch.dedupe) and its lookup keys
+        dupsig=STORED,
+        dupkeys=KEYWORD(scorable=False),
+        # words of the url (inurl:) and the host with its parent domains (site:, --domain)
+        urlwords=KEYWORD(lowercase=True, scorable=False),
+        domains=KEYWORD(lowercase=True, scorable=False),
     )
 
 
@@ -103,6 +112,35 @@ def _domain(url: Optional[str]) -> Optional[str]:
     host = urlsplit(url).hostname or ""
     host = host.lower()
     return host[4:] if host.startswith("www.") else (host or None)
+
+
+def _extra_fields(article: Article) -> Dict[str, object]:
+    """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones."""
+    out: Dict[str, object] = {}
+    sig = dedupe.signature(article.title, article.body, lang=article.lang)
+    if sig:
+        out["dupsig"] = dedupe.encode(sig)
+        out["dupkeys"] = " ".join(dedupe.bucket_keys(sig))
+    if article.url:
+        words = url_words(article.url)
+        if words:
+            out["urlwords"] = " ".join(words)
+        host = _domain(article.url)
+        if host:
+            out["domains"] = " ".join(parent_domains(host))
+    return out
+
+
+def url_words(url: str) -> List[str]:
+    """Lower-case alphanumeric runs of a url (scheme dropped): what ``inurl:`` matches."""
+    rest = url.split("://", 1)[-1]
+    return [w for w in re.split(r"[^0-9a-z]+", rest.lower()) if w]
+
+
+def parent_domains(host: str) -> List[str]:
+    """``news.bbc.co.uk`` -> itself and each parent with at least two labels."""
+    labels = host.lower().strip(".").split(".")
+    return [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
 
 
 def _naive_utc(dt: Optional[datetime]) -> Optional[datetime]:
@@ -137,6 +175,13 @@ class SearchSpec:
     sort: str = "relevance"
     offset: int = 0
     limit: int = 10
+    exclude_sources: Sequence[str] = ()
+    domains: Sequence[str] = ()
+    exclude_ids: Sequence[str] = ()
+    facets: Sequence[str] = ()
+    """Facet names: source, lang, day, week, month."""
+    window: int = 0
+    """How many ranked candidates to return (at least offset + limit)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +198,122 @@ class RawHit:
     author: Optional[str]
     score: float
     rank: int
+
+
+MAX_EXPANSION = 64
+"""Most index terms one prefix or fuzzy word expands to (the most frequent are kept)."""
+MAX_SCAN = 20_000
+"""Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+MAX_COPIES = 200
+"""Most candidate copies looked at for one article."""
+
+
+@dataclass
+class CompileReport:
+    """What compiling a tree did beyond the tree itself."""
+
+    warnings: List[str] = field(default_factory=list)
+    expanded: Dict[str, int] = field(default_factory=dict)
+    """Prefix/fuzzy word -> number of index terms it expanded to (never above MAX_EXPANSION)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked match before its stored text is loaded."""
+
+    id: str
+    score: float
+    published: Optional[datetime]
+    signature: Tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EngineAnswer:
+    """What the engine found for one search, as plain values."""
+
+    total: int
+    candidates: List[Candidate]
+    facets: Dict[str, Dict[str, int]]
+    warnings: Tuple[str, ...]
+    expanded: Dict[str, int]
+
+
+_NO_DATE = 2**64 - 1  # what Whoosh's DATETIME column holds for a document without a date
+
+
+class RawColumnFacet(sorting.FacetType):
+    """Groups by a column's raw stored value.
+
+    Whoosh's own FieldFacet converts every key back to a datetime and overflows on the
+    placeholder of undated articles; raw values are converted (or skipped) by us.
+    """
+
+    def __init__(self, fieldname: str, maptype: object = None) -> None:
+        self.fieldname = fieldname
+        self.maptype = maptype
+
+    def categorizer(self, global_searcher: object) -> "RawColumnCategorizer":
+        return RawColumnCategorizer(self.fieldname)
+
+
+class RawColumnCategorizer(sorting.Categorizer):
+    """The categorizer of :class:`RawColumnFacet`."""
+
+    def __init__(self, fieldname: str) -> None:
+        self.fieldname = fieldname
+        self._column = None
+
+    def set_searcher(self, segment_searcher, docoffset: int) -> None:  # noqa: ANN001 - whoosh type
+        self._column = segment_searcher.reader().column_reader(self.fieldname, translate=False)
+
+    def key_for(self, matcher, segment_docnum: int) -> object:  # noqa: ANN001 - whoosh type
+        return self._column[segment_docnum] if self._column is not None else _NO_DATE
+
+
+def _clean_domain(text: str) -> str:
+    host = text.strip().lower()
+    if "://" in host:
+        host = urlsplit(host).hostname or ""
+    host = host.strip("/").strip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _min_match(tree: Node) -> int:
+    return tree.min_match if isinstance(tree, AnyOf) else 1
+
+
+def _docs_with_min_match(docterms: Mapping[int, Sequence[Tuple[str, bytes]]], tree: Node, min_match: int) -> Set[int]:
+    """Docs matching at least *min_match* of an AnyOf's words (a word = its terms in any field)."""
+    assert isinstance(tree, AnyOf)
+    word_of: Dict[bytes, int] = {}
+    for i, child in enumerate(tree.children):
+        if isinstance(child, (Word, Phrase)):
+            for t in analysis.query_terms(child.text):
+                word_of.setdefault(t.encode("utf-8"), i)
+    keep: Set[int] = set()
+    for docnum, terms in docterms.items():
+        words = {word_of.get(t if isinstance(t, bytes) else str(t).encode("utf-8")) for _f, t in terms}
+        words.discard(None)
+        if len(words) >= min_match:
+            keep.add(docnum)
+    return keep
+
+
+def _date_buckets(stamps: Iterable[Tuple[Optional[datetime], int]], unit: str) -> Dict[str, int]:
+    """Counts per day (2025-08-13), ISO week (2025-W33) or month (2025-08), oldest first."""
+    out: Dict[str, int] = {}
+    for when, count in stamps:
+        if not isinstance(when, datetime):
+            continue
+        if unit == "day":
+            key = when.strftime("%Y-%m-%d")
+        elif unit == "week":
+            year, week, _ = when.isocalendar()
+            key = f"{year}-W{week:02d}"
+        else:
+            key = when.strftime("%Y-%m")
+        out[key] = out.get(key, 0) + int(count)
+    return dict(sorted(out.items()))
 
 
 class WhooshEngine:
@@ -302,6 +463,7 @@ class WhooshEngine:
                 fields["domain"] = domain
         if article.author:
             fields["author"] = article.author
+        fields.update(_extra_fields(article))
         return fields
 
     # ------------------------------------------------------------ reading
@@ -324,34 +486,88 @@ class WhooshEngine:
             author=stored.get("author"),
         )
 
-    def search(self, tree: Node, spec: SearchSpec) -> Tuple[int, List[RawHit]]:
-        """Run *tree* with *spec*; returns (total matches, the requested page of hits)."""
-        q = self.compile(tree)
+    def search(self, tree: Node, spec: SearchSpec) -> "EngineAnswer":
+        """Run *tree* with *spec*: total, a ranked window of candidates, facets, warnings.
+
+        The window holds the first ``spec.window`` matches in the order asked for (for
+        ``fresh``, by relevance: NewsIndex re-ranks). Stored fields are loaded later, only
+        for the hits shown (:meth:`load`).
+        """
+        q, report = self.compile_report(tree)
         filters = self._filters(spec)
         if filters:
             q = wq.And([q] + filters)
         searcher = self._get_searcher()
-        wanted = spec.offset + spec.limit
-        results = searcher.search(q, limit=max(wanted, 1), sortedby=self._sort(spec.sort))
-        total = len(results)
-        hits: List[RawHit] = []
-        for rank, hit in enumerate(results[spec.offset : wanted], start=spec.offset + 1):
-            stored = hit.fields()
-            hits.append(
-                RawHit(
+        window = max(spec.window, spec.offset + spec.limit, 1)
+        sortedby = None if spec.sort == "fresh" else self._sort(spec.sort)
+        groupedby = self._facet_spec(spec.facets)
+        min_match = _min_match(tree)
+        if min_match > 1:
+            results = searcher.search(q, limit=None, sortedby=sortedby, groupedby=groupedby, terms=True)
+            keep = _docs_with_min_match(results.docterms, tree, min_match)
+            ranked = [(key, d) for key, d in results.top_n if d in keep]
+            total = len(keep)
+            facets = self._facets(results, spec.facets, keep)
+        else:
+            results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby)
+            ranked = list(results.top_n)
+            total = len(results)
+            facets = self._facets(results, spec.facets, None)
+        reader = searcher.reader()
+        cands: List[Candidate] = []
+        for key, docnum in ranked[:window]:
+            stored = reader.stored_fields(docnum)
+            cands.append(
+                Candidate(
                     id=stored["id"],
-                    title=stored.get("title", ""),
-                    body=stored.get("body", ""),
-                    source=stored.get("source", ""),
+                    score=_score(key, spec.sort) if sortedby is not None else float(key),
                     published=_aware(stored.get("published")),
-                    url=stored.get("url"),
-                    lang=stored.get("lang"),
-                    author=stored.get("author"),
-                    score=_score(hit.score, spec.sort),
-                    rank=rank,
+                    signature=dedupe.decode(stored.get("dupsig")),
                 )
             )
-        return total, hits
+        return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded)
+
+    def load(self, ids: Sequence[str]) -> Dict[str, RawHit]:
+        """Stored fields of these articles (missing ids are left out)."""
+        searcher = self._get_searcher()
+        out: Dict[str, RawHit] = {}
+        for article_id in ids:
+            stored = searcher.document(id=article_id)
+            if stored is None:
+                continue
+            out[article_id] = RawHit(
+                id=stored["id"],
+                title=stored.get("title", ""),
+                body=stored.get("body", ""),
+                source=stored.get("source", ""),
+                published=_aware(stored.get("published")),
+                url=stored.get("url"),
+                lang=stored.get("lang"),
+                author=stored.get("author"),
+                score=0.0,
+                rank=0,
+            )
+        return out
+
+    def copies_of(self, signature: Tuple[int, ...], within: Optional[Node], spec: Optional[SearchSpec] = None) -> List[str]:
+        """Ids of indexed near-copies of *signature* (optionally only those matching *within*)."""
+        if not signature:
+            return []
+        q: wq.Query = wq.Or([wq.Term("dupkeys", k) for k in dedupe.bucket_keys(signature)])
+        if within is not None:
+            q = wq.And([q, self.compile(within)] + (self._filters(spec) if spec else []))
+        searcher = self._get_searcher()
+        out = []
+        # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
+        for hit in searcher.search(q, limit=MAX_COPIES):
+            stored = hit.fields()
+            if dedupe.is_near_duplicate(signature, dedupe.decode(stored.get("dupsig"))):
+                out.append(stored["id"])
+        return out
+
+    def signature_of(self, article_id: str) -> Tuple[int, ...]:
+        stored = self._get_searcher().document(id=article_id)
+        return dedupe.decode(stored.get("dupsig")) if stored else ()
 
     @staticmethod
     def _sort(sort: str):
@@ -373,23 +589,41 @@ class WhooshEngine:
             out.append(wq.DateRange("published", _naive_utc(spec.since), _naive_utc(spec.until)))
         if spec.lang:
             out.append(wq.Term("lang", spec.lang.lower()))
+        if spec.domains:
+            out.append(wq.Or([wq.Term("domains", _clean_domain(d)) for d in spec.domains]))
+        if spec.exclude_sources:
+            out.append(wq.Not(wq.Or([wq.Term("source_key", s.casefold()) for s in spec.exclude_sources])))
+        if spec.exclude_ids:
+            out.append(wq.Not(wq.Or([wq.Term("id", i) for i in spec.exclude_ids])))
         return out
 
     # ------------------------------------------------------------ query tree -> whoosh
 
     def compile(self, node: Node) -> wq.Query:
         """Compile an engine-free query tree to a Whoosh query (NullQuery if nothing is searchable)."""
+        return self.compile_report(node)[0]
+
+    def compile_report(self, node: Node) -> Tuple[wq.Query, "CompileReport"]:
+        """Compile *node*; also report how prefix/fuzzy words expanded and what was cut."""
+        self._report = CompileReport()
         compiled = self._compile(node)
-        return compiled if compiled is not None else wq.NullQuery
+        report, self._report = self._report, CompileReport()
+        return (compiled if compiled is not None else wq.NullQuery), report
 
     def _compile(self, node: Node) -> Optional[wq.Query]:
         if isinstance(node, Word):
             return self._word(node.text, node.field, slop=0)
         if isinstance(node, Phrase):
             return self._word(node.text, node.field, slop=node.slop)
+        if isinstance(node, Prefix):
+            return self._expand(node.text, node.field, node, prefix=True)
+        if isinstance(node, Fuzzy):
+            return self._expand(node.text, node.field, node, prefix=False)
+        if isinstance(node, DateRange):
+            return wq.DateRange("published", _naive_utc(node.start), _naive_utc(node.end))
         if isinstance(node, Not):
             return self._compile(node.child)
-        if isinstance(node, Or):
+        if isinstance(node, (Or, AnyOf)):
             kids = [k for k in (self._compile(c) for c in node.children) if k is not None]
             return wq.Or(kids) if len(kids) > 1 else (kids[0] if kids else None)
         if isinstance(node, And):
@@ -407,6 +641,13 @@ class WhooshEngine:
             return wq.Term("source_key", text.strip().casefold())
         if field == "lang":
             return wq.Term("lang", text.strip().lower())
+        if field == "site":
+            return wq.Term("domains", _clean_domain(text))
+        if field == "url":
+            words = url_words(text)
+            if not words:
+                return None
+            return wq.And([wq.Term("urlwords", w) for w in words]) if len(words) > 1 else wq.Term("urlwords", words[0])
         terms = analysis.query_terms(text)
         if not terms:
             return None
@@ -417,6 +658,208 @@ class WhooshEngine:
             # Whoosh's slop 1 means adjacent; ours 0 does
             parts = [wq.Phrase(f, terms, slop=slop + 1) for f in fields]
         return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    def _expand(self, text: str, field: Optional[str], node: Node, *, prefix: bool) -> Optional[wq.Query]:
+        """A prefix or fuzzy word as an Or of at most MAX_EXPANSION index terms (the most frequent)."""
+        folded = analysis.query_terms(text, stem=False)
+        stemmed = analysis.query_terms(text)
+        if not folded:
+            return None
+        # a multi-token word ("then-col*"): the leading tokens are plain words
+        head = [wq.Or([wq.Term(f, t) for f in (field,) if f] or [wq.Term("title", t), wq.Term("body", t)]) for t in stemmed[:-1]]
+        word = folded[-1]
+        stem = stemmed[-1] if stemmed else word
+        fields = (field,) if field else ("title", "body")
+        reader = self._get_searcher().reader()
+        freq: Dict[str, int] = {}
+        scanned = 0
+        cut = False
+        if prefix:
+            # the index holds stems: "presidents*" must look for "presid..."
+            base = stem if word.startswith(stem) else word
+            for f in fields:
+                for btext in reader.expand_prefix(f, base):
+                    scanned += 1
+                    if scanned > MAX_SCAN:
+                        cut = True
+                        break
+                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    freq[t] = freq.get(t, 0) + reader.doc_frequency(f, t)
+        else:
+            dist = getattr(node, "distance", 1)
+            for f in fields:
+                # sharing the first letter keeps the scan to one slice of the lexicon
+                for btext in reader.expand_prefix(f, stem[:1]):
+                    scanned += 1
+                    if scanned > MAX_SCAN:
+                        cut = True
+                        break
+                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    if abs(len(t) - len(stem)) > dist:
+                        continue
+                    if _edit_distance(t, stem, limit=dist + 1) <= dist:
+                        freq[t] = freq.get(t, 0) + reader.doc_frequency(f, t)
+        label = f"{text}*" if prefix else f"{text}~{getattr(node, 'distance', 1)}"
+        chosen = sorted(freq, key=lambda t: (-freq[t], t))
+        if len(chosen) > MAX_EXPANSION:
+            cut = True
+            chosen = chosen[:MAX_EXPANSION]
+        if cut:
+            self._report.warnings.append(
+                f"{label!r} matches too many words: searched the {len(chosen)} most frequent"
+            )
+        self._report.expanded[label] = len(chosen)
+        if not chosen:
+            return wq.NullQuery if not head else None
+        alts = wq.Or([wq.Term(f, t) for t in chosen for f in fields])
+        return wq.And(head + [alts]) if head else alts
+
+    # ------------------------------------------------------------ facets
+
+    @staticmethod
+    def _facet_spec(names: Sequence[str]):
+        if not names:
+            return None
+        spec = {}
+        if "source" in names:
+            spec["source"] = sorting.FieldFacet("source", maptype=sorting.Count)
+        if "lang" in names:
+            spec["lang"] = sorting.FieldFacet("lang", maptype=sorting.Count)
+        if any(n in names for n in ("day", "week", "month")):
+            spec["published"] = RawColumnFacet("published", maptype=sorting.Count)
+        return spec
+
+    def _facets(self, results, names: Sequence[str], keep: Optional[Set[int]]) -> Dict[str, Dict[str, int]]:
+        """Counts per facet value over every match (not just the page)."""
+        if not names:
+            return {}
+        out: Dict[str, Dict[str, int]] = {}
+        if keep is not None:
+            # a min-match search kept only some matches: count those directly
+            return self._facets_of_docs(keep, names)
+        for name in ("source", "lang"):
+            if name in names:
+                groups = results.groups(name)
+                out[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "")}
+        if "published" in (results._facetmaps or {}):
+            stamps = results.groups("published")
+            field = self.schema["published"]
+            for unit in ("day", "week", "month"):
+                if unit in names:
+                    out[unit] = _date_buckets(
+                        ((field.from_column_value(k) if k != _NO_DATE else None, v) for k, v in stamps.items()), unit
+                    )
+        return {name: out[name] for name in names if name in out}
+
+    def _facets_of_docs(self, docnums: Set[int], names: Sequence[str]) -> Dict[str, Dict[str, int]]:
+        reader = self._get_searcher().reader()
+        counts: Dict[str, Dict[str, int]] = {n: {} for n in names}
+        stamps: Dict[Optional[datetime], int] = {}
+        for d in docnums:
+            stored = reader.stored_fields(d)
+            for name in ("source", "lang"):
+                if name in counts and stored.get(name):
+                    counts[name][stored[name]] = counts[name].get(stored[name], 0) + 1
+            when = stored.get("published")
+            stamps[when] = stamps.get(when, 0) + 1
+        for unit in ("day", "week", "month"):
+            if unit in counts:
+                counts[unit] = _date_buckets(stamps.items(), unit)
+        return counts
+
+    # ------------------------------------------------------------ vocabulary, related, sources
+
+    def term_frequency(self, term: str) -> int:
+        """Articles whose title or body holds the analysed *term*."""
+        reader = self._get_searcher().reader()
+        return max(reader.doc_frequency("body", term), reader.doc_frequency("title", term))
+
+    def similar_terms(self, term: str, max_distance: int = 2, limit: int = 5) -> List[Tuple[int, int, str]]:
+        """Index terms near *term*: (edit distance, -frequency, term), best first, bounded scan."""
+        reader = self._get_searcher().reader()
+        found: Dict[str, Tuple[int, int]] = {}
+        for f in ("body", "title"):
+            scanned = 0
+            for btext in reader.expand_prefix(f, term[:1]):
+                scanned += 1
+                if scanned > MAX_SCAN:
+                    break
+                t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                if t == term or abs(len(t) - len(term)) > max_distance:
+                    continue
+                d = _edit_distance(t, term, limit=max_distance + 1)
+                if d <= max_distance:
+                    df = reader.doc_frequency(f, t)
+                    old = found.get(t)
+                    found[t] = (d, -max(df, -old[1] if old else 0))
+        ranked = sorted((d, nf, t) for t, (d, nf) in found.items())
+        return ranked[:limit]
+
+    def surface_of(self, term: str) -> Optional[str]:
+        """A readable word of the texts that analyses to *term* (for did-you-mean), if any."""
+        searcher = self._get_searcher()
+        for hit in searcher.search(wq.Or([wq.Term("title", term), wq.Term("body", term)]), limit=1):
+            stored = hit.fields()
+            for text in (stored.get("title", ""), stored.get("body", "")):
+                for t, _pos, start, end in analysis.analyze(text or "", lang=stored.get("lang")):
+                    if t == term:
+                        return text[start:end]
+        return None
+
+    def more_like(self, article_id: str, spec: SearchSpec, *, numterms: int = 20) -> Optional["EngineAnswer"]:
+        """Articles like *article_id* (key terms of its title and body), itself excluded; None if unknown."""
+        searcher = self._get_searcher()
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        stored = searcher.stored_fields(docnum)
+        text = f"{stored.get('title', '')}\n{stored.get('title', '')}\n{stored.get('body', '')}"
+        terms = searcher.key_terms_from_text("body", text, numterms=numterms, normalize=False)
+        parts = []
+        for term, weight in terms:
+            w = max(float(weight), 1e-6)
+            parts.append(wq.Term("title", term, boost=w))
+            parts.append(wq.Term("body", term, boost=w))
+        if not parts:
+            return EngineAnswer(0, [], {}, (), {})
+        q: wq.Query = wq.Or(parts)
+        filters = self._filters(spec) + [wq.Not(wq.Term("id", article_id))]
+        q = wq.And([q] + filters)
+        window = max(spec.window, spec.offset + spec.limit, 1)
+        results = searcher.search(q, limit=window)
+        reader = searcher.reader()
+        cands = []
+        for score, d in results.top_n:
+            fields = reader.stored_fields(d)
+            cands.append(Candidate(fields["id"], float(score), _aware(fields.get("published")), dedupe.decode(fields.get("dupsig"))))
+        return EngineAnswer(len(results), cands, {}, (), {})
+
+    def sources(self) -> List[Tuple[str, int, Optional[datetime], Optional[datetime]]]:
+        """(source, articles, first date, last date) for every source, most articles first."""
+        searcher = self._get_searcher()
+        reader = searcher.reader()
+        stats: Dict[str, List[object]] = {}
+        field = self.schema["published"]
+        dates = reader.column_reader("published", translate=False) if reader.has_column("published") else None
+        sources = reader.column_reader("source") if reader.has_column("source") else None
+        for docnum in reader.all_doc_ids():
+            if sources is not None:
+                name = sources[docnum]
+                name = name.decode("utf-8") if isinstance(name, bytes) else name
+            else:  # pragma: no cover - the schema always has the column
+                name = reader.stored_fields(docnum).get("source", "")
+            when = None
+            if dates is not None:
+                raw = dates[docnum]
+                when = field.from_column_value(raw) if raw not in (None, _NO_DATE) else None
+            entry = stats.setdefault(name or "", [0, None, None])
+            entry[0] = int(entry[0]) + 1  # type: ignore[call-overload]
+            if when is not None:
+                entry[1] = when if entry[1] is None or when < entry[1] else entry[1]  # type: ignore[operator]
+                entry[2] = when if entry[2] is None or when > entry[2] else entry[2]  # type: ignore[operator]
+        rows = [(name, int(c), _aware(lo), _aware(hi)) for name, (c, lo, hi) in stats.items()]  # type: ignore[misc]
+        rows.sort(key=lambda r: (-r[1], r[0].casefold(), r[0]))
+        return rows
 
     # ------------------------------------------------------------ stats
 
