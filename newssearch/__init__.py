@@ -8,9 +8,9 @@
 """
 from __future__ import annotations
 
-from .errors import BadInput, BadQuery, IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded
-from .index import IndexStats, NewsIndex, open_index
-from .model import Article, Hit, IngestReport, Rejected, Results
+from .errors import ArticleNotFound, BadInput, BadQuery, IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded
+from .index import FACETS, SORTS, IndexStats, NewsIndex, open_index
+from .model import Article, Explanation, Hit, IngestReport, Rejected, Results, SourceInfo
 from .query import ParsedQuery, parse_query
 
 __version__ = "0.1.0"
@@ -23,6 +23,10 @@ __all__ = [
     "Article",
     "Hit",
     "Results",
+    "SourceInfo",
+    "Explanation",
+    "SORTS",
+    "FACETS",
     "IngestReport",
     "Rejected",
     "ParsedQuery",
@@ -33,4 +37,5 @@ __all__ = [
     "IndexLocked",
     "BadQuery",
     "BadInput",
+    "ArticleNotFound",
 ]

@@ -27,3 +27,7 @@ class BadQuery(NewsSearchError):
 
 class BadInput(NewsSearchError):
     """Input that cannot be read at all: a missing file, an unknown format, a bad date."""
+
+
+class ArticleNotFound(NewsSearchError):
+    """No article with the given id is in the index."""

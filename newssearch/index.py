@@ -14,7 +14,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tupl
 
 from . import analysis, dedupe, fallback
 from .engine.whoosh import MAX_EXPANSION, Candidate, EngineAnswer, SearchSpec, WhooshEngine
-from .errors import BadQuery
+from .errors import ArticleNotFound, BadQuery
 from .ingest import read_paths
 from .model import Article, Explanation, Hit, IngestReport, Rejected, Results, SourceInfo, to_utc
 from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
@@ -264,7 +264,7 @@ class NewsIndex:
                     if other != first.id and other not in copies[first.id]:
                         copies[first.id].append(other)
         stored = self._engine.load([first.id for first, _ in shown])
-        terms = highlight_terms(tree)
+        terms = highlight_terms(tree) | answer.expanded_terms
         hits: List[Hit] = []
         for rank, (first, _rest) in enumerate(shown, start=spec.offset + 1):
             r = stored.get(first.id)
@@ -305,7 +305,7 @@ class NewsIndex:
         """Articles like *article_id* (more-like-this over its title and body), best first.
 
         The article itself and its near-duplicate copies are left out. Raises
-        :class:`~newssearch.errors.BadQuery` when no article has that id.
+        :class:`~newssearch.errors.ArticleNotFound` when no article has that id.
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
@@ -324,7 +324,7 @@ class NewsIndex:
         )
         answer = self._engine.more_like(article_id, spec)
         if answer is None:
-            raise BadQuery(f"no article with id {article_id!r} in {self.path}")
+            raise ArticleNotFound(f"no article with id {article_id!r} in {self.path}")
         hits = self._related_page(answer, spec, collapse, self.get(article_id))
         return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit)
 

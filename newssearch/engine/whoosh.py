@@ -215,6 +215,8 @@ class CompileReport:
     warnings: List[str] = field(default_factory=list)
     expanded: Dict[str, int] = field(default_factory=dict)
     """Prefix/fuzzy word -> number of index terms it expanded to (never above MAX_EXPANSION)."""
+    terms: Set[str] = field(default_factory=set)
+    """The index terms chosen for prefix/fuzzy words (what snippets mark)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ class EngineAnswer:
     facets: Dict[str, Dict[str, int]]
     warnings: Tuple[str, ...]
     expanded: Dict[str, int]
+    expanded_terms: frozenset = frozenset()
 
 
 _NO_DATE = 2**64 - 1  # what Whoosh's DATETIME column holds for a document without a date
@@ -525,7 +528,7 @@ class WhooshEngine:
                     signature=dedupe.decode(stored.get("dupsig")),
                 )
             )
-        return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded)
+        return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded, frozenset(report.terms))
 
     def load(self, ids: Sequence[str]) -> Dict[str, RawHit]:
         """Stored fields of these articles (missing ids are left out)."""
@@ -709,6 +712,7 @@ class WhooshEngine:
                 f"{label!r} matches too many words: searched the {len(chosen)} most frequent"
             )
         self._report.expanded[label] = len(chosen)
+        self._report.terms.update(chosen)
         if not chosen:
             return wq.NullQuery if not head else None
         alts = wq.Or([wq.Term(f, t) for t in chosen for f in fields])
