@@ -13,6 +13,7 @@ Computed once at index time (the engine stores it), compared at query time.
 from __future__ import annotations
 
 import heapq
+import struct
 from hashlib import blake2b
 from typing import Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
@@ -26,6 +27,8 @@ __all__ = [
     "signature",
     "encode",
     "decode",
+    "to_bytes",
+    "from_bytes",
     "bucket_keys",
     "similarity",
     "collapse",
@@ -75,6 +78,18 @@ def decode(text: Optional[str]) -> Signature:
         return ()
 
 
+def to_bytes(sig: Signature) -> bytes:
+    """Binary stored form: big-endian unsigned 64-bit hashes."""
+    return struct.pack(f">{len(sig)}Q", *sig)
+
+
+def from_bytes(data: Optional[bytes]) -> Signature:
+    """Inverse of :func:`to_bytes`; empty for None or a length that is not a multiple of 8."""
+    if not data or len(data) % 8:
+        return ()
+    return struct.unpack(f">{len(data) // 8}Q", data)
+
+
 def bucket_keys(sig: Signature) -> List[str]:
     """Lookup terms of a signature: its smallest hashes in hex."""
     return [f"{h:016x}" for h in sig[:BUCKET_KEYS]]
@@ -87,8 +102,8 @@ def similarity(a: Signature, b: Signature) -> float:
     if a == b:
         return 1.0
     k = min(len(a), len(b), SIGNATURE_SIZE)
-    union_bottom = heapq.nsmallest(k, set(a) | set(b))
     sa, sb = set(a), set(b)
+    union_bottom = sorted(sa | sb)[:k]
     both = sum(1 for h in union_bottom if h in sa and h in sb)
     return both / k
 

@@ -207,18 +207,24 @@ class NewsIndex:
         )
         warnings = list(parsed.warnings)
         tree = parsed.tree
-        answer = self._engine.search(tree, spec)
         words = fallback.loose_words(tree)
-        if words is not None and fallback.wants_fallback(words, answer.total):
+        answer: Optional[EngineAnswer] = None
+        if words is None or not fallback.wants_fallback(words, self._engine.count_all_words(words)):
+            # a sentence whose words are all in too few articles skips straight to the fallback
+            answer = self._engine.search(tree, spec)
+        if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
             loose = fallback.fallback_tree(words)
             if loose is not None:
                 wider = self._engine.search(loose, spec)
-                if wider.total > answer.total:
+                found = answer.total if answer is not None else self._engine.count_all_words(words)
+                if answer is None or wider.total > answer.total:
                     warnings.append(
-                        f"{answer.total} articles have every word: showing articles with at least "
-                        f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
+                        f"{found if answer is not None else 'too few'} articles have every word: showing articles "
+                        f"with at least {loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
                     )
                     tree, answer = loose, wider
+        if answer is None:
+            answer = self._engine.search(tree, spec)
         warnings.extend(answer.warnings)
         hits = self._page(answer, tree, spec, collapse=collapse, now=to_utc(now))
         suggestion = None
@@ -259,8 +265,9 @@ class NewsIndex:
         copies: Dict[str, List[str]] = {first.id: [c.id for c in rest] for first, rest in shown}
         if collapse and shown:
             # copies ranked beyond the window still count: one lookup by signature keys
-            for first, _rest in shown:
-                for other in self._engine.copies_of(first.signature, tree, spec):
+            found = self._engine.copies_of_many([first.signature for first, _ in shown], spec)
+            for (first, _rest), others in zip(shown, found):
+                for other in others:
                     if other != first.id and other not in copies[first.id]:
                         copies[first.id].append(other)
         stored = self._engine.load([first.id for first, _ in shown])
@@ -312,7 +319,7 @@ class NewsIndex:
         if page < 1:
             raise BadQuery(f"page must be 1 or more, got {page}")
         sig = self._engine.signature_of(article_id)
-        own_copies = tuple(self._engine.copies_of(sig, None)) if sig else ()
+        own_copies = tuple(self._engine.copies_of(sig)) if sig else ()
         spec = SearchSpec(
             sources=_names(source),
             exclude_sources=_names(exclude_source),

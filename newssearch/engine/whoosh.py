@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring, sorting
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.support.levenshtein import distance as _edit_distance
 
@@ -84,7 +84,8 @@ def build_schema() -> Schema:
     """The schema every newssearch index has (the pickled copy in the index is never used)."""
     analyzer = NewsTokenizer()
     return Schema(
-        id=ID(stored=True, unique=True),
+        # sortable: the tie-break of every sort reads it from a column instead of the lexicon
+        id=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=TITLE_BOOST),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True),
         # display form, exact: sortable so it can be faceted and grouped
@@ -98,7 +99,7 @@ def build_schema() -> Schema:
         author=STORED,
         chash=STORED,
         # near-duplicate sketch (newssearch.dedupe) and its lookup keys
-        dupsig=STORED,
+        dupsig=COLUMN(),  # a column, not stored: read per candidate without loading the article
         dupkeys=KEYWORD(scorable=False),
         # words of the url (inurl:) and the host with its parent domains (site:, --domain)
         urlwords=KEYWORD(lowercase=True, scorable=False),
@@ -119,7 +120,7 @@ def _extra_fields(article: Article) -> Dict[str, object]:
     out: Dict[str, object] = {}
     sig = dedupe.signature(article.title, article.body, lang=article.lang)
     if sig:
-        out["dupsig"] = dedupe.encode(sig)
+        out["dupsig"] = dedupe.to_bytes(sig)
         out["dupkeys"] = " ".join(dedupe.bucket_keys(sig))
     if article.url:
         words = url_words(article.url)
@@ -273,6 +274,39 @@ class RawColumnCategorizer(sorting.Categorizer):
         return self._column[segment_docnum] if self._column is not None else _NO_DATE
 
 
+def _relevance_order(c: "Candidate") -> Tuple[float, float, str]:
+    # ties broken by date (newest first), then id, so runs repeat
+    return (-c.score, -(c.published.timestamp() if c.published else float("-inf")), c.id)
+
+
+class _Columns:
+    """Per-document id, date and signature read from columns: no stored article is loaded."""
+
+    def __init__(self, reader, schema: Schema) -> None:  # noqa: ANN001 - whoosh reader
+        self._ids = reader.column_reader("id") if reader.has_column("id") else None
+        self._dates = reader.column_reader("published", translate=False) if reader.has_column("published") else None
+        self._sigs = reader.column_reader("dupsig") if reader.has_column("dupsig") else None
+        self._reader = reader
+        self._published = schema["published"]
+
+    def id(self, docnum: int) -> str:
+        if self._ids is not None:
+            value = self._ids[docnum]
+            return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        return self._reader.stored_fields(docnum)["id"]  # pragma: no cover - every index has the column
+
+    def published(self, docnum: int) -> Optional[datetime]:
+        if self._dates is None:
+            return None
+        raw = self._dates[docnum]
+        if raw in (None, _NO_DATE):
+            return None
+        return _aware(self._published.from_column_value(raw))
+
+    def signature(self, docnum: int) -> Tuple[int, ...]:
+        return dedupe.from_bytes(self._sigs[docnum]) if self._sigs is not None else ()
+
+
 def _clean_domain(text: str) -> str:
     host = text.strip().lower()
     if "://" in host:
@@ -285,21 +319,20 @@ def _min_match(tree: Node) -> int:
     return tree.min_match if isinstance(tree, AnyOf) else 1
 
 
-def _docs_with_min_match(docterms: Mapping[int, Sequence[Tuple[str, bytes]]], tree: Node, min_match: int) -> Set[int]:
-    """Docs matching at least *min_match* of an AnyOf's words (a word = its terms in any field)."""
+def _word_counts(reader, tree: Node) -> Dict[int, int]:  # noqa: ANN001 - whoosh reader
+    """Docnum -> how many of an AnyOf's words it holds (a word: any of its terms, title or body)."""
     assert isinstance(tree, AnyOf)
-    word_of: Dict[bytes, int] = {}
-    for i, child in enumerate(tree.children):
-        if isinstance(child, (Word, Phrase)):
-            for t in analysis.query_terms(child.text):
-                word_of.setdefault(t.encode("utf-8"), i)
-    keep: Set[int] = set()
-    for docnum, terms in docterms.items():
-        words = {word_of.get(t if isinstance(t, bytes) else str(t).encode("utf-8")) for _f, t in terms}
-        words.discard(None)
-        if len(words) >= min_match:
-            keep.add(docnum)
-    return keep
+    counts: Dict[int, int] = {}
+    for child in tree.children:
+        docs: Set[int] = set()
+        text = getattr(child, "text", "")
+        for term in analysis.query_terms(text):
+            for f in ("title", "body"):
+                if (f, term) in reader:
+                    docs.update(reader.postings(f, term).all_ids())
+        for d in docs:
+            counts[d] = counts.get(d, 0) + 1
+    return counts
 
 
 def _date_buckets(stamps: Iterable[Tuple[Optional[datetime], int]], unit: str) -> Dict[str, int]:
@@ -326,6 +359,8 @@ class WhooshEngine:
         self.path = Path(path)
         self.schema = build_schema()
         self._searcher = None
+        self._coverage: Dict[int, int] = {}
+        self._coverage_key: object = None
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
@@ -502,33 +537,70 @@ class WhooshEngine:
             q = wq.And([q] + filters)
         searcher = self._get_searcher()
         window = max(spec.window, spec.offset + spec.limit, 1)
-        sortedby = None if spec.sort == "fresh" else self._sort(spec.sort)
+        # relevance is collected by score alone (Whoosh can then skip blocks that cannot
+        # reach the top) and its ties broken below; a sort facet would score every match
+        sortedby = None if spec.sort in ("fresh", "relevance") else self._sort(spec.sort)
         groupedby = self._facet_spec(spec.facets)
         min_match = _min_match(tree)
         if min_match > 1:
-            results = searcher.search(q, limit=None, sortedby=sortedby, groupedby=groupedby, terms=True)
-            keep = _docs_with_min_match(results.docterms, tree, min_match)
-            ranked = [(key, d) for key, d in results.top_n if d in keep]
-            total = len(keep)
-            facets = self._facets(results, spec.facets, keep)
+            # the docs holding enough of the words, counted from the postings, then used as
+            # a filter: total and facets stay exact without recording terms per match
+            keep = self._min_match_docs(tree, min_match)
+            results = None
+            if not filters and not groupedby and sortedby is None:
+                # fast path: the unfiltered top matches mostly pass; the filter only if they do not
+                loose = searcher.search(q, limit=window * 3)
+                ranked = [(key, d) for key, d in loose.top_n if d in keep]
+                if len(ranked) >= min(window, len(keep)):
+                    total, facets = len(keep), {}
+                else:
+                    results = searcher.search(q, limit=window, filter=keep)
+            else:
+                results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby, filter=keep)
+            if results is not None:
+                ranked = list(results.top_n)
+                total = len(results)
+                facets = self._facets(results, spec.facets, None)
         else:
             results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby)
             ranked = list(results.top_n)
             total = len(results)
             facets = self._facets(results, spec.facets, None)
-        reader = searcher.reader()
+        cols = _Columns(searcher.reader(), self.schema)
         cands: List[Candidate] = []
         for key, docnum in ranked[:window]:
-            stored = reader.stored_fields(docnum)
             cands.append(
                 Candidate(
-                    id=stored["id"],
+                    id=cols.id(docnum),
                     score=_score(key, spec.sort) if sortedby is not None else float(key),
-                    published=_aware(stored.get("published")),
-                    signature=dedupe.decode(stored.get("dupsig")),
+                    published=cols.published(docnum),
+                    signature=cols.signature(docnum),
                 )
             )
+        if spec.sort == "relevance":
+            cands.sort(key=_relevance_order)
         return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded, frozenset(report.terms))
+
+    def count_all_words(self, words: Sequence[Node]) -> int:
+        """Articles holding every one of *words* (title or body), from the postings, no filters.
+
+        An upper bound of what an all-words search with filters finds, and far cheaper for
+        a long sentence than Whoosh's nested intersection.
+        """
+        if not words:
+            return 0
+        return len(self._min_match_docs(AnyOf(tuple(words), len(words)), len(words)))
+
+    def _min_match_docs(self, tree: Node, min_match: int) -> Set[int]:
+        """Docnums holding at least *min_match* of an AnyOf's words; the per-word counts of
+        the last word list are kept, since a sentence asks twice (all words, then most)."""
+        assert isinstance(tree, AnyOf)
+        reader = self._get_searcher().reader()
+        key = (id(reader), tuple(sorted({getattr(c, "text", "") for c in tree.children})))
+        if self._coverage_key != key:
+            self._coverage = _word_counts(reader, tree)
+            self._coverage_key = key
+        return {d for d, c in self._coverage.items() if c >= min_match}
 
     def load(self, ids: Sequence[str]) -> Dict[str, RawHit]:
         """Stored fields of these articles (missing ids are left out)."""
@@ -552,25 +624,40 @@ class WhooshEngine:
             )
         return out
 
-    def copies_of(self, signature: Tuple[int, ...], within: Optional[Node], spec: Optional[SearchSpec] = None) -> List[str]:
-        """Ids of indexed near-copies of *signature* (optionally only those matching *within*)."""
-        if not signature:
-            return []
-        q: wq.Query = wq.Or([wq.Term("dupkeys", k) for k in dedupe.bucket_keys(signature)])
-        if within is not None:
-            q = wq.And([q, self.compile(within)] + (self._filters(spec) if spec else []))
+    def copies_of(self, signature: Tuple[int, ...], spec: Optional[SearchSpec] = None) -> List[str]:
+        """Ids of indexed near-copies of *signature* (passing *spec*'s filters when given)."""
+        return self.copies_of_many([signature], spec)[0]
+
+    def copies_of_many(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
+        """For each signature, the ids of indexed near-copies; one term lookup for all of them.
+
+        Copies are found by their lookup keys and the search's filters, not by re-running
+        the query: a copy of a story holds (nearly) the same words.
+        """
+        out: List[List[str]] = [[] for _ in signatures]
+        keys = sorted({k for sig in signatures for k in dedupe.bucket_keys(sig)})
+        if not keys:
+            return out
+        q: wq.Query = wq.Or([wq.Term("dupkeys", k) for k in keys])
+        filters = self._filters(spec) if spec is not None else []
+        if filters:
+            q = wq.And([q] + filters)
         searcher = self._get_searcher()
-        out = []
+        cols = _Columns(searcher.reader(), self.schema)
+        firsts = [set(sig[: dedupe.BUCKET_KEYS]) for sig in signatures]
         # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
-        for hit in searcher.search(q, limit=MAX_COPIES):
-            stored = hit.fields()
-            if dedupe.is_near_duplicate(signature, dedupe.decode(stored.get("dupsig"))):
-                out.append(stored["id"])
+        for _score_, docnum in searcher.search(q, limit=MAX_COPIES * max(1, len(signatures))).top_n:
+            theirs = cols.signature(docnum)
+            head = set(theirs[: dedupe.BUCKET_KEYS])
+            for i, sig in enumerate(signatures):
+                if firsts[i] & head and dedupe.is_near_duplicate(sig, theirs):
+                    out[i].append(cols.id(docnum))
         return out
 
     def signature_of(self, article_id: str) -> Tuple[int, ...]:
-        stored = self._get_searcher().document(id=article_id)
-        return dedupe.decode(stored.get("dupsig")) if stored else ()
+        searcher = self._get_searcher()
+        docnum = searcher.document_number(id=article_id)
+        return _Columns(searcher.reader(), self.schema).signature(docnum) if docnum is not None else ()
 
     @staticmethod
     def _sort(sort: str):
@@ -831,11 +918,8 @@ class WhooshEngine:
         q = wq.And([q] + filters)
         window = max(spec.window, spec.offset + spec.limit, 1)
         results = searcher.search(q, limit=window)
-        reader = searcher.reader()
-        cands = []
-        for score, d in results.top_n:
-            fields = reader.stored_fields(d)
-            cands.append(Candidate(fields["id"], float(score), _aware(fields.get("published")), dedupe.decode(fields.get("dupsig"))))
+        cols = _Columns(searcher.reader(), self.schema)
+        cands = [Candidate(cols.id(d), float(score), cols.published(d), cols.signature(d)) for score, d in results.top_n]
         return EngineAnswer(len(results), cands, {}, (), {})
 
     def sources(self) -> List[Tuple[str, int, Optional[datetime], Optional[datetime]]]:
