@@ -307,6 +307,31 @@ class _Columns:
         return dedupe.from_bytes(self._sigs[docnum]) if self._sigs is not None else ()
 
 
+class DateOrderFacet(sorting.FacetType):
+    """Sorts by publication time, newest or oldest first, undated articles always last."""
+
+    def __init__(self, newest: bool) -> None:
+        self.newest = newest
+        self.maptype = None
+
+    def categorizer(self, global_searcher: object) -> "DateOrderCategorizer":
+        return DateOrderCategorizer(self.newest)
+
+
+class DateOrderCategorizer(RawColumnCategorizer):
+    """The categorizer of :class:`DateOrderFacet`."""
+
+    def __init__(self, newest: bool) -> None:
+        super().__init__("published")
+        self.newest = newest
+
+    def key_for(self, matcher, segment_docnum: int) -> object:  # noqa: ANN001 - whoosh type
+        raw = super().key_for(matcher, segment_docnum)
+        if raw == _NO_DATE:
+            return (1, 0)
+        return (0, -raw if self.newest else raw)
+
+
 def _clean_domain(text: str) -> str:
     host = text.strip().lower()
     if "://" in host:
@@ -665,9 +690,10 @@ class WhooshEngine:
         by_date = sorting.FieldFacet("published", reverse=True)
         by_id = sorting.FieldFacet("id")
         if sort == "newest":
-            return sorting.MultiFacet([by_date, by_id])
+            # not FieldFacet(reverse=True): undated articles hold the largest value and came first
+            return sorting.MultiFacet([DateOrderFacet(newest=True), by_id])
         if sort == "oldest":
-            return sorting.MultiFacet([sorting.FieldFacet("published"), by_id])
+            return sorting.MultiFacet([DateOrderFacet(newest=False), by_id])
         return sorting.MultiFacet([sorting.ScoreFacet(), by_date, by_id])
 
     @staticmethod
