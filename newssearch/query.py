@@ -228,6 +228,7 @@ _SLOP_RE = re.compile(r"~(\d{1,3})")
 
 
 # relative words that are more than one token: "since:last week", "date:this month"
+_DATE_TOKEN_RE = re.compile(r"[^\s()]+")
 _MULTIWORD_DATE_RE = re.compile(r"(?:last|this|past|previous)\s+(?:week|month|year)\b", re.IGNORECASE)
 
 
@@ -251,8 +252,9 @@ def _date_value(text: str, i: int) -> Tuple[str, int]:
     m = _MULTIWORD_DATE_RE.match(text, i)
     if m:
         return m.group(0), m.end()
-    m = re.compile(r"[^\s()]+").match(text, i)
-    assert m is not None  # the lexer only emits a date scope before a non-space
+    m = _DATE_TOKEN_RE.match(text, i)
+    if m is None:  # "when:(": no value; the parser warns about the empty date
+        return "", i
     return m.group(0), m.end()
 
 
