@@ -282,3 +282,13 @@ def test_expansion_is_capped_with_a_warning(tmp_path):
         assert res.total == 1
         assert any("too many words" in w for w in res.warnings)
         assert ix.explain("zq*").expanded["zq*"] == MAX_EXPANSION
+
+
+def test_phrase_search_is_bounded_in_time_with_a_warning(room, monkeypatch):
+    import newssearch.engine.whoosh as engine
+
+    assert room.search('"suspension bridge"', collapse=False).total == 3
+    monkeypatch.setattr(engine, "PHRASE_TIME_LIMIT", 0.0)
+    res = room.search('"suspension bridge"', collapse=False)
+    assert any("phrase search stopped" in w for w in res.warnings)
+    assert res.total <= 3

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring, sorting
+from whoosh import collectors, scoring, sorting
+from whoosh.searching import TimeLimit
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -205,6 +206,8 @@ MAX_EXPANSION = 64
 """Most index terms one prefix or fuzzy word expands to (the most frequent are kept)."""
 MAX_SCAN = 20_000
 """Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+PHRASE_TIME_LIMIT = 2.0
+"""Seconds a search with phrases may spend collecting matches before it stops with a warning."""
 MAX_COPIES = 200
 """Most candidate copies looked at for one article."""
 
@@ -272,6 +275,16 @@ class RawColumnCategorizer(sorting.Categorizer):
 
     def key_for(self, matcher, segment_docnum: int) -> object:  # noqa: ANN001 - whoosh type
         return self._column[segment_docnum] if self._column is not None else _NO_DATE
+
+
+def _has_phrase(node: Node) -> bool:
+    if isinstance(node, Phrase):
+        return len(analysis.query_terms(node.text)) > 1
+    if isinstance(node, Not):
+        return _has_phrase(node.child)
+    if isinstance(node, (And, Or, AnyOf)):
+        return any(_has_phrase(c) for c in node.children)
+    return False
 
 
 def _relevance_order(c: "Candidate") -> Tuple[float, float, str]:
@@ -586,6 +599,25 @@ class WhooshEngine:
                 ranked = list(results.top_n)
                 total = len(results)
                 facets = self._facets(results, spec.facets, None)
+        elif _has_phrase(tree):
+            # phrase matching reads positions and can take seconds on common words: bounded in time
+            collector = searcher.collector(limit=window, sortedby=sortedby, groupedby=groupedby)
+            timed = collectors.TimeLimitCollector(collector, timelimit=PHRASE_TIME_LIMIT, use_alarm=False)
+            try:
+                searcher.search_with_collector(q, timed)
+                results = timed.results()
+                total = len(results)
+            except TimeLimit:
+                results = timed.results()
+                total = results.scored_length()
+                report.warnings.append(
+                    f"phrase search stopped after {PHRASE_TIME_LIMIT:g} s: results and total ({total}) may be incomplete"
+                )
+            finally:
+                if timed.timer is not None:
+                    timed.timer.cancel()
+            ranked = list(results.top_n)
+            facets = self._facets(results, spec.facets, None)
         else:
             results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby)
             ranked = list(results.top_n)
