@@ -119,7 +119,7 @@ def test_explain_prints_tree_compiled_and_warnings(run):
     out = res.stdout
     assert "parsed:" in out and "Fuzzy 'Goitta' distance 2" in out and "Prefix 'elect'" in out
     assert "compiled: " in out and "title:bridg" in out
-    assert "expanded: elect* -> 2 terms (cap 64)" in out
+    assert "expanded: elect* -> 2 terms (cap 50)" in out
     assert "warning: unbalanced ')'" in out
     doc = json.loads(run("query", "harbour strike", "--explain", "--json").stdout)
     assert doc["tree"][0] == "And" and doc["warnings"] == []

@@ -31,7 +31,7 @@ from whoosh.support.levenshtein import distance as _edit_distance
 from .. import analysis, dedupe
 from ..errors import IndexLocked, IndexNotFound, RebuildNeeded
 from ..model import Article, Hit
-from ..query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
@@ -202,9 +202,9 @@ class RawHit:
     rank: int
 
 
-MAX_EXPANSION = 64
+MAX_EXPANSION = 50
 """Most index terms one prefix or fuzzy word expands to (the most frequent are kept)."""
-MAX_SCAN = 20_000
+MAX_SCAN = 10_000
 """Most lexicon entries one prefix or fuzzy expansion reads, per field."""
 PHRASE_TIME_LIMIT = 2.0
 """Seconds a search with phrases may spend collecting matches before it stops with a warning."""
@@ -822,20 +822,27 @@ class WhooshEngine:
         freq: Dict[str, int] = {}
         scanned = 0
         cut = False
+        if prefix and len(word) < MIN_PREFIX:
+            # "[a*" folds to "a": too short a prefix to expand, searched as the word
+            self._report.warnings.append(f"prefix {text + '*'!r} is too short: searched {word!r}")
+            return self._word(" ".join(folded), field, slop=0)
         if prefix:
             # the index holds stems: "presidents*" must look for "presid..."
             base = stem if word.startswith(stem) else word
             for f in fields:
-                for btext in reader.expand_prefix(f, base):
+                scanned = 0
+                # iter_prefix hands over each term's stats with it: no second lookup per term
+                for btext, info in reader.iter_prefix(f, base):
                     scanned += 1
                     if scanned > MAX_SCAN:
                         cut = True
                         break
                     t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-                    freq[t] = freq.get(t, 0) + reader.doc_frequency(f, t)
+                    freq[t] = freq.get(t, 0) + info.doc_frequency()
         else:
             dist = getattr(node, "distance", 1)
             for f in fields:
+                scanned = 0
                 # sharing the first letter keeps the scan to one slice of the lexicon
                 for btext in reader.expand_prefix(f, stem[:1]):
                     scanned += 1
