@@ -19,7 +19,7 @@ from .ingest import read_paths
 from .model import Article, Explanation, Hit, IngestReport, Rejected, Results, SourceInfo, to_utc
 from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
 from .ranking import FRESH_DEPTH, rerank_fresh
-from .snippets import make_snippet, make_snippet_html
+from .snippets import make_snippets
 from .suggest import SUGGEST_BELOW, suggest
 
 __all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "FACETS"]
@@ -209,7 +209,7 @@ class NewsIndex:
         tree = parsed.tree
         words = fallback.loose_words(tree)
         answer: Optional[EngineAnswer] = None
-        if words is None or not fallback.wants_fallback(words, self._engine.count_all_words(words)):
+        if words is None or len(words) < 3 or not fallback.wants_fallback(words, self._engine.count_all_words(words)):
             # a sentence whose words are all in too few articles skips straight to the fallback
             answer = self._engine.search(tree, spec)
         if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
@@ -279,6 +279,7 @@ class NewsIndex:
                 continue
             text = r.body or r.title
             dup_ids = tuple(sorted(copies[first.id]))
+            plain, marked = make_snippets(text, terms, lang=r.lang)
             hits.append(
                 Hit(
                     id=r.id,
@@ -289,9 +290,9 @@ class NewsIndex:
                     lang=r.lang,
                     author=r.author,
                     score=first.score,
-                    snippet=make_snippet(text, terms, lang=r.lang),
+                    snippet=plain,
                     rank=rank,
-                    snippet_html=make_snippet_html(text, terms, lang=r.lang),
+                    snippet_html=marked,
                     duplicates=len(dup_ids),
                     duplicate_ids=dup_ids,
                 )
@@ -349,11 +350,11 @@ class NewsIndex:
                 continue
             text = r.body or r.title
             dup_ids = tuple(sorted(c.id for c in rest))
+            plain, marked = make_snippets(text, terms, lang=r.lang)
             hits.append(
                 Hit(
                     id=r.id, title=r.title, source=r.source, published=r.published, url=r.url, lang=r.lang,
-                    author=r.author, score=first.score, snippet=make_snippet(text, terms, lang=r.lang), rank=rank,
-                    snippet_html=make_snippet_html(text, terms, lang=r.lang),
+                    author=r.author, score=first.score, snippet=plain, rank=rank, snippet_html=marked,
                     duplicates=len(dup_ids), duplicate_ids=dup_ids,
                 )
             )

@@ -209,6 +209,8 @@ MAX_SCAN = 10_000
 PHRASE_TIME_LIMIT = 2.0
 """Seconds a search with phrases may spend collecting matches before it stops with a warning."""
 MAX_COPIES = 200
+MAX_KEY_SHARE = 25
+"""A lookup key held by more articles than this is ignored when looking for copies."""
 """Most candidate copies looked at for one article."""
 
 
@@ -692,7 +694,13 @@ class WhooshEngine:
         the query: a copy of a story holds (nearly) the same words.
         """
         out: List[List[str]] = [[] for _ in signatures]
-        keys = sorted({k for sig in signatures for k in dedupe.bucket_keys(sig)})
+        reader = self._get_searcher().reader()
+        # a key shared by many articles is a stock phrase ("said in a statement"), not a copy:
+        # such keys only add candidates to reject
+        keys = sorted(
+            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)}
+            if reader.doc_frequency("dupkeys", k) <= MAX_KEY_SHARE
+        )
         if not keys:
             return out
         q: wq.Query = wq.Or([wq.Term("dupkeys", k) for k in keys])
@@ -703,7 +711,10 @@ class WhooshEngine:
         cols = _Columns(searcher.reader(), self.schema)
         firsts = [set(sig[: dedupe.BUCKET_KEYS]) for sig in signatures]
         # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
-        for _score_, docnum in searcher.search(q, limit=MAX_COPIES * max(1, len(signatures))).top_n:
+        # unscored: only membership matters, and scoring every candidate cost more than the rest
+        for n, docnum in enumerate(searcher.docs_for_query(q)):
+            if n >= MAX_COPIES * max(1, len(signatures)):
+                break
             theirs = cols.signature(docnum)
             head = set(theirs[: dedupe.BUCKET_KEYS])
             for i, sig in enumerate(signatures):
