@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import analysis, dedupe, fallback
-from .engine.whoosh import MAX_EXPANSION, Candidate, EngineAnswer, SearchSpec, WhooshEngine
+from .engine.whoosh import MAX_EXPANSION, EngineAnswer, SearchSpec, WhooshEngine
 from .errors import ArticleNotFound, BadQuery
 from .ingest import read_paths
 from .model import Article, Explanation, Hit, IngestReport, Rejected, Results, SourceInfo, to_utc

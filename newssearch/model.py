@@ -9,7 +9,7 @@ import hashlib
 import unicodedata
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
+from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [

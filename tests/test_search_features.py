@@ -2,7 +2,7 @@
 snippets, did-you-mean, near-duplicates, related articles, sources, explain, pages."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 

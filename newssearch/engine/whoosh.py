@@ -10,7 +10,6 @@ index directory unpickles data from it. Only open indexes you built yourself.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -600,7 +599,7 @@ class WhooshEngine:
             if results is not None:
                 ranked = list(results.top_n)
                 total = len(results)
-                facets = self._facets(results, spec.facets, None)
+                facets = self._facets(results, spec.facets)
         elif _has_phrase(tree):
             # phrase matching reads positions and can take seconds on common words: bounded in time
             collector = searcher.collector(limit=window, sortedby=sortedby, groupedby=groupedby)
@@ -619,12 +618,12 @@ class WhooshEngine:
                 if timed.timer is not None:
                     timed.timer.cancel()
             ranked = list(results.top_n)
-            facets = self._facets(results, spec.facets, None)
+            facets = self._facets(results, spec.facets)
         else:
             results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby)
             ranked = list(results.top_n)
             total = len(results)
-            facets = self._facets(results, spec.facets, None)
+            facets = self._facets(results, spec.facets)
         cols = _Columns(searcher.reader(), self.schema)
         cands: List[Candidate] = []
         for key, docnum in ranked[:window]:
@@ -896,14 +895,11 @@ class WhooshEngine:
             spec["published"] = RawColumnFacet("published", maptype=sorting.Count)
         return spec
 
-    def _facets(self, results, names: Sequence[str], keep: Optional[Set[int]]) -> Dict[str, Dict[str, int]]:
+    def _facets(self, results, names: Sequence[str]) -> Dict[str, Dict[str, int]]:
         """Counts per facet value over every match (not just the page)."""
         if not names:
             return {}
         out: Dict[str, Dict[str, int]] = {}
-        if keep is not None:
-            # a min-match search kept only some matches: count those directly
-            return self._facets_of_docs(keep, names)
         for name in ("source", "lang"):
             if name in names:
                 groups = results.groups(name)
@@ -917,22 +913,6 @@ class WhooshEngine:
                         ((field.from_column_value(k) if k != _NO_DATE else None, v) for k, v in stamps.items()), unit
                     )
         return {name: out[name] for name in names if name in out}
-
-    def _facets_of_docs(self, docnums: Set[int], names: Sequence[str]) -> Dict[str, Dict[str, int]]:
-        reader = self._get_searcher().reader()
-        counts: Dict[str, Dict[str, int]] = {n: {} for n in names}
-        stamps: Dict[Optional[datetime], int] = {}
-        for d in docnums:
-            stored = reader.stored_fields(d)
-            for name in ("source", "lang"):
-                if name in counts and stored.get(name):
-                    counts[name][stored[name]] = counts[name].get(stored[name], 0) + 1
-            when = stored.get("published")
-            stamps[when] = stamps.get(when, 0) + 1
-        for unit in ("day", "week", "month"):
-            if unit in counts:
-                counts[unit] = _date_buckets(stamps.items(), unit)
-        return counts
 
     # ------------------------------------------------------------ vocabulary, related, sources
 
