@@ -292,3 +292,16 @@ def test_phrase_search_is_bounded_in_time_with_a_warning(room, monkeypatch):
     res = room.search('"suspension bridge"', collapse=False)
     assert any("phrase search stopped" in w for w in res.warnings)
     assert res.total <= 3
+
+
+def test_sentence_fallback_counts_across_segments(tmp_path):
+    from newssearch import Article
+
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add([Article(id="a", title="Harbour cranes idle", body="The cranes stood idle at the harbour.", source="S")])
+        ix.add([Article(id="b", title="Harbour pilots return", body="Pilots returned to the harbour on Friday.", source="S")])
+        ix.add([Article(id="c", title="Festival lanterns", body="Lanterns lit the old town.", source="S")])
+        res = ix.search("why were the harbour cranes and pilots idle on friday evening")
+        assert set(ids(res)) == {"a", "b"}
+        assert res.total == 2
+        assert res.hits[0].id in {"a", "b"}
