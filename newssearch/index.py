@@ -216,11 +216,12 @@ class NewsIndex:
             loose = fallback.fallback_tree(words)
             if loose is not None:
                 wider = self._engine.search(loose, spec)
-                found = answer.total if answer is not None else self._engine.count_all_words(words)
+                # the fallback finds a superset of the all-words articles: take it when it adds some
                 if answer is None or wider.total > answer.total:
+                    found = "too few" if answer is None else str(answer.total)
                     warnings.append(
-                        f"{found if answer is not None else 'too few'} articles have every word: showing articles "
-                        f"with at least {loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
+                        f"{found} articles have every word: showing articles with at least "
+                        f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
                     )
                     tree, answer = loose, wider
         if answer is None:
