@@ -40,8 +40,12 @@ STOP_WORDS: FrozenSet[str] = frozenset(
     or other ought our ours ourselves out over own same she should so some such than that the
     their theirs them themselves then there these they this those through to too under until up
     very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves s t said says say new news latest report reports according""".split()
+    yourself yourselves s t said says say new news latest report reports according
+    identify find document documents discuss discusses discussing describe describes article
+    articles mention mentions mentioned relevant regarding concerning whether please tell
+    example examples""".split()
 )
+"""Also the framing words of a question put to a search box ("find articles that discuss ...")."""
 
 
 def loose_words(tree: Node) -> Optional[List[Word]]:

@@ -383,16 +383,21 @@ def _posting_ids(reader, fieldname: str, term: str) -> List[int]:  # noqa: ANN00
 
 
 def _word_counts(reader, tree: Node) -> Dict[int, int]:  # noqa: ANN001 - whoosh reader
-    """Docnum -> how many of an AnyOf's words it holds (a word: any of its terms, title or body)."""
+    """Docnum -> how many of an AnyOf's words it holds (in title or body).
+
+    A word of several terms ("night-shift", searched as a phrase) counts where all its
+    terms are: a superset of the phrase's matches, so the count never misses one.
+    """
     assert isinstance(tree, AnyOf)
     counts: Dict[int, int] = {}
     for child in tree.children:
-        docs: Set[int] = set()
+        docs: Optional[Set[int]] = None
         text = getattr(child, "text", "")
         for term in analysis.query_terms(text):
-            for f in ("title", "body"):
-                docs.update(_posting_ids(reader, f, term))
-        for d in docs:
+            found = set(_posting_ids(reader, "title", term))
+            found.update(_posting_ids(reader, "body", term))
+            docs = found if docs is None else docs & found
+        for d in docs or ():
             counts[d] = counts.get(d, 0) + 1
     return counts
 
