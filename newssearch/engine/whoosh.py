@@ -614,7 +614,8 @@ class WhooshEngine:
             # a filter: total and facets stay exact without recording terms per match
             keep = self._min_match_docs(tree, min_match)
             results = None
-            if not filters and not groupedby and sortedby is None:
+            single = all(len(analysis.query_terms(getattr(c, "text", ""))) == 1 for c in tree.children)  # type: ignore[union-attr]
+            if not filters and not groupedby and sortedby is None and single:
                 # fast path: the unfiltered top matches mostly pass; the filter only if they do not
                 loose = searcher.search(q, limit=window * 3)
                 ranked = [(key, d) for key, d in loose.top_n if d in keep]
