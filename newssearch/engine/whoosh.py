@@ -209,6 +209,10 @@ MAX_SCAN = 10_000
 PHRASE_TIME_LIMIT = 2.0
 """Seconds a search with phrases may spend collecting matches before it stops with a warning."""
 MAX_COPIES = 200
+LOOKUP_KEYS = 2
+"""Keys per hit used to look for its copies beyond the ranked window (copies inside it are
+grouped directly): two copies share one of their two smallest hashes most of the time,
+and each key more costs a scan of the articles holding it."""
 MAX_KEY_SHARE = 25
 """A lookup key held by more articles than this is ignored when looking for copies."""
 """Most candidate copies looked at for one article."""
@@ -427,7 +431,8 @@ class WhooshEngine:
         self.schema = build_schema()
         self._searcher = None
         self._coverage: Dict[int, int] = {}
-        self._coverage_key: object = None
+        self._coverage_key: Optional[Tuple[object, Tuple[str, ...]]] = None
+        self._columns_cache: Optional[Tuple[object, "_Columns"]] = None
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
@@ -653,7 +658,7 @@ class WhooshEngine:
             ranked = list(results.top_n)
             total = len(results)
             facets = self._facets(results, spec.facets)
-        cols = _Columns(searcher.reader(), self.schema)
+        cols = self._columns(searcher)
         cands: List[Candidate] = []
         for key, docnum in ranked[:window]:
             cands.append(
@@ -667,6 +672,14 @@ class WhooshEngine:
         if spec.sort == "relevance":
             cands.sort(key=_relevance_order)
         return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded, frozenset(report.terms))
+
+    def _columns(self, searcher) -> "_Columns":  # noqa: ANN001 - whoosh searcher
+        """Column readers of this searcher's reader, kept until the index changes: opening a
+        variable-length column reads its whole offset table, which cost more than the search."""
+        reader = searcher.reader()
+        if self._columns_cache is None or self._columns_cache[0] is not reader:
+            self._columns_cache = (reader, _Columns(reader, self.schema))
+        return self._columns_cache[1]
 
     def count_all_words(self, words: Sequence[Node]) -> int:
         """Articles holding every one of *words* (title or body), from the postings, no filters.
@@ -683,10 +696,11 @@ class WhooshEngine:
         the last word list are kept, since a sentence asks twice (all words, then most)."""
         assert isinstance(tree, AnyOf)
         reader = self._get_searcher().reader()
-        key = (id(reader), tuple(sorted({getattr(c, "text", "") for c in tree.children})))
-        if self._coverage_key != key:
+        key = tuple(sorted({getattr(c, "text", "") for c in tree.children}))
+        # the reader itself (not its id, which a new reader may reuse) marks the index state
+        if self._coverage_key is None or self._coverage_key[0] is not reader or self._coverage_key[1] != key:
             self._coverage = _word_counts(reader, tree)
-            self._coverage_key = key
+            self._coverage_key = (reader, key)
         return {d for d, c in self._coverage.items() if c >= min_match}
 
     def load(self, ids: Sequence[str]) -> Dict[str, RawHit]:
@@ -726,7 +740,7 @@ class WhooshEngine:
         # a key shared by many articles is a stock phrase ("said in a statement"), not a copy:
         # such keys only add candidates to reject
         keys = sorted(
-            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)}
+            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)[:LOOKUP_KEYS]}
             if reader.doc_frequency("dupkeys", k) <= MAX_KEY_SHARE
         )
         if not keys:
@@ -736,7 +750,7 @@ class WhooshEngine:
         if filters:
             q = wq.And([q] + filters)
         searcher = self._get_searcher()
-        cols = _Columns(searcher.reader(), self.schema)
+        cols = self._columns(searcher)
         firsts = [set(sig[: dedupe.BUCKET_KEYS]) for sig in signatures]
         # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
         # unscored: only membership matters, and scoring every candidate cost more than the rest
@@ -753,7 +767,7 @@ class WhooshEngine:
     def signature_of(self, article_id: str) -> Tuple[int, ...]:
         searcher = self._get_searcher()
         docnum = searcher.document_number(id=article_id)
-        return _Columns(searcher.reader(), self.schema).signature(docnum) if docnum is not None else ()
+        return self._columns(searcher).signature(docnum) if docnum is not None else ()
 
     @staticmethod
     def _sort(sort: str):
@@ -1003,7 +1017,7 @@ class WhooshEngine:
         q = wq.And([q] + filters)
         window = max(spec.window, spec.offset + spec.limit, 1)
         results = searcher.search(q, limit=window)
-        cols = _Columns(searcher.reader(), self.schema)
+        cols = self._columns(searcher)
         cands = [Candidate(cols.id(d), float(score), cols.published(d), cols.signature(d)) for score, d in results.top_n]
         return EngineAnswer(len(results), cands, {}, (), {})
 
