@@ -209,10 +209,6 @@ MAX_SCAN = 10_000
 PHRASE_TIME_LIMIT = 2.0
 """Seconds a search with phrases may spend collecting matches before it stops with a warning."""
 MAX_COPIES = 200
-LOOKUP_KEYS = 2
-"""Keys per hit used to look for its copies beyond the ranked window (copies inside it are
-grouped directly): two copies share one of their two smallest hashes most of the time,
-and each key more costs a scan of the articles holding it."""
 MAX_KEY_SHARE = 25
 """A lookup key held by more articles than this is ignored when looking for copies."""
 """Most candidate copies looked at for one article."""
@@ -740,7 +736,7 @@ class WhooshEngine:
         # a key shared by many articles is a stock phrase ("said in a statement"), not a copy:
         # such keys only add candidates to reject
         keys = sorted(
-            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)[:LOOKUP_KEYS]}
+            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)}
             if reader.doc_frequency("dupkeys", k) <= MAX_KEY_SHARE
         )
         if not keys:
