@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from .errors import (
+    ArticleNotFound,
     BadInput,
     BadQuery,
     FetchFailed,
@@ -19,8 +20,8 @@ from .errors import (
     RebuildRefused,
 )
 from .generations import Generation
-from .index import IndexStats, NewsIndex, open_index
-from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results
+from .index import FACETS, SORTS, IndexStats, NewsIndex, open_index
+from .model import Article, Explanation, Hit, IngestReport, IngestWarning, Rejected, Results, SourceInfo
 from .query import ParsedQuery, parse_query
 
 __version__ = "0.1.0"
@@ -33,6 +34,10 @@ __all__ = [
     "Article",
     "Hit",
     "Results",
+    "SourceInfo",
+    "Explanation",
+    "SORTS",
+    "FACETS",
     "IngestReport",
     "Rejected",
     "IngestWarning",
@@ -47,4 +52,5 @@ __all__ = [
     "BadQuery",
     "BadInput",
     "FetchFailed",
+    "ArticleNotFound",
 ]

@@ -18,19 +18,27 @@ import click
 
 from . import __version__
 from .dates import parse_datetime, parse_duration
-from .errors import BadInput, IndexLocked, NewsSearchError
-from .index import SORTS, open_index
 from ._cli_ingest import field_map as _field_map, progress as _progress
+from .errors import BadInput, IndexLocked, NewsSearchError
+from .index import FACETS, SORTS, open_index
 from .ingest import READERS
 from .rebuild import Config, RunReport, load_config, rebuild, update
 from .render import (
+    explanation_text,
+    explanation_to_dict,
     generations_table,
     generations_to_list,
     ingest_summary,
     rejects_jsonl,
+    results_csv,
+    results_jsonl,
     results_table,
     results_to_dict,
     run_line,
+    sources_csv,
+    sources_jsonl,
+    sources_table,
+    sources_to_list,
     stats_text,
     stats_to_dict,
 )
@@ -220,46 +228,125 @@ def index_cmd(
         raise click.exceptions.Exit(EXIT_REJECTED if read_ok else EXIT_ERROR)
 
 
+def output_options(func: F) -> F:
+    """--json / --jsonl / --csv for every listing command; the terminal table otherwise."""
+    func = click.option("--csv", "fmt", flag_value="csv", help="Print CSV: a header, then one row per item.")(func)
+    func = click.option("--jsonl", "fmt", flag_value="jsonl", help="Print one JSON object per item, one per line.")(func)
+    func = click.option("--json", "fmt", flag_value="json", help="Print one JSON document.")(func)
+    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)  # type: ignore[return-value]
+
+
+def _echo_results(results: Any, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(results_to_dict(results), ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        text = results_jsonl(results)
+        if text:
+            click.echo(text)
+    elif fmt == "csv":
+        click.echo(results_csv(results))
+    else:
+        click.echo(results_table(results))
+
+
 @main.command("query")
 @click.argument("text")
 @index_option
 @click.option("--source", multiple=True, help="Only this source (exact, case-insensitive); repeatable.")
+@click.option("--exclude-source", multiple=True, help="Leave out this source (exact, case-insensitive); repeatable.")
+@click.option("--domain", multiple=True, help="Only articles whose url is on this domain or a subdomain; repeatable.")
 @click.option("--since", metavar="WHEN", help='Published at or after: a date, "yesterday", "2 days ago" or a span like 7d.')
 @click.option("--until", metavar="WHEN", help="Published at or before (a bare date includes that whole day).")
 @click.option("--lang", help="Only articles in this language (ISO 639-1 code, e.g. he).")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
+              help="fresh = relevance x freshness (half-life 2 days).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--facets", "facets", is_flag=True, help="Count matches per source, language, day, week and month.")
+@click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
+@click.option("--explain", is_flag=True, help="Print how the query was parsed and compiled, then stop.")
+@output_options
 @_errors_to_exit
 def query_cmd(
     text: str,
     index_path: Path,
     source: Sequence[str],
+    exclude_source: Sequence[str],
+    domain: Sequence[str],
     since: Optional[str],
     until: Optional[str],
     lang: Optional[str],
     sort: str,
     limit: int,
     page: int,
-    as_json: bool,
+    facets: bool,
+    show_all: bool,
+    explain: bool,
+    fmt: str,
 ) -> None:
     """Search the index for TEXT (see the README for the query language)."""
+    now = _now()
     with open_index(index_path) as ix:
-        results = ix.search(
-            text,
-            source=list(source) or None,
-            since=_when(since),
-            until=_when(until, end_of_day=True),
-            lang=lang,
-            sort=sort,
-            limit=limit,
-            page=page,
-        )
-    if as_json:
-        click.echo(json.dumps(results_to_dict(results), ensure_ascii=False, indent=2))
+        if explain:
+            explanation = ix.explain(text, now=now)
+        else:
+            results = ix.search(
+                text,
+                source=list(source) or None,
+                exclude_source=list(exclude_source) or None,
+                domain=list(domain) or None,
+                since=_when(since),
+                until=_when(until, end_of_day=True),
+                lang=lang,
+                sort=sort,
+                limit=limit,
+                page=page,
+                facets=FACETS if facets else None,
+                collapse=not show_all,
+                now=now,
+            )
+    if explain:
+        if fmt == "json":
+            click.echo(json.dumps(explanation_to_dict(explanation), ensure_ascii=False, indent=2))
+        else:
+            click.echo(explanation_text(explanation))
+        return
+    _echo_results(results, fmt)
+
+
+@main.command("related")
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
+@output_options
+@_errors_to_exit
+def related_cmd(article_id: str, index_path: Path, limit: int, page: int, show_all: bool, fmt: str) -> None:
+    """Articles related to the article ID (its copies and itself left out)."""
+    with open_index(index_path) as ix:
+        results = ix.related(article_id, limit=limit, page=page, collapse=not show_all)
+    _echo_results(results, fmt)
+
+
+@main.command("sources")
+@index_option
+@output_options
+@_errors_to_exit
+def sources_cmd(index_path: Path, fmt: str) -> None:
+    """Each source with its article count and first/last publication date."""
+    with open_index(index_path) as ix:
+        sources = ix.sources()
+    if fmt == "json":
+        click.echo(json.dumps(sources_to_list(sources), ensure_ascii=False, indent=2))
+    elif fmt == "jsonl":
+        text = sources_jsonl(sources)
+        if text:
+            click.echo(text)
+    elif fmt == "csv":
+        click.echo(sources_csv(sources))
     else:
-        click.echo(results_table(results))
+        click.echo(sources_table(sources))
 
 
 @main.command("stats")

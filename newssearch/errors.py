@@ -31,5 +31,11 @@ class BadInput(NewsSearchError):
 
 class RebuildRefused(NewsSearchError):
     """A rebuild that would shrink the index below the configured ratio; nothing was switched."""
+
+
 class FetchFailed(NewsSearchError):
     """A URL could not be fetched: unreachable, an HTTP error, too large or not http(s)."""
+
+
+class ArticleNotFound(NewsSearchError):
+    """No article with the given id is in the index."""

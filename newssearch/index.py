@@ -15,21 +15,41 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from . import analysis
-from .engine.whoosh import SEARCH_BUDGET_SECONDS, SearchSpec, WhooshEngine
-from .errors import BadQuery, IndexNotFound, NewsSearchError
+from . import analysis, dedupe, fallback
 from ._testhooks import checkpoint
+from .engine.whoosh import MAX_EXPANSION, EngineAnswer, SearchSpec, WhooshEngine
+from .errors import ArticleNotFound, BadQuery, IndexNotFound, NewsSearchError
 from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
-from .model import Article, Hit, IngestReport, IngestWarning, Rejected, Results, normalize_url, to_utc
-from .query import And, Node, Not, Or, Phrase, Word, parse_query
-from .snippets import make_snippet
+from .model import (
+    Article,
+    Explanation,
+    Hit,
+    IngestReport,
+    IngestWarning,
+    Rejected,
+    Results,
+    SourceInfo,
+    normalize_url,
+    to_utc,
+)
+from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
+from .ranking import FRESH_DEPTH, rerank_fresh
+from .snippets import make_snippets
+from .suggest import SUGGEST_BELOW, suggest
 
-__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "Generation"]
+__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "FACETS", "Generation"]
 
-SORTS = ("relevance", "newest", "oldest")
-"""Accepted values of ``sort``."""
+SORTS = ("relevance", "newest", "oldest", "fresh")
+"""Accepted values of ``sort`` (``fresh`` = relevance x freshness, see :mod:`newssearch.ranking`)."""
+
+FACETS = ("source", "lang", "day", "week", "month")
+"""Facet names ``search(facets=...)`` accepts; ``facets=True`` means source and day."""
+
+COLLAPSE_SLACK = 3
+"""With collapsing, this many times the requested hits are ranked, so a page fills up even
+when copies of one story crowd the top."""
 
 MAX_LIMIT = 1000
 """Largest page size a search accepts."""
@@ -334,18 +354,27 @@ class NewsIndex:
         text: str,
         *,
         source: Union[str, Sequence[str], None] = None,
+        exclude_source: Union[str, Sequence[str], None] = None,
         since: Optional[datetime] = None,
         until: Optional[datetime] = None,
         lang: Optional[str] = None,
+        domain: Union[str, Sequence[str], None] = None,
         sort: str = "relevance",
         limit: int = 10,
         page: int = 1,
+        facets: Union[bool, Sequence[str], None] = None,
+        collapse: bool = True,
+        now: Optional[datetime] = None,
     ) -> Results:
         """Ranked search. See the README for the query language.
 
-        ``source`` (one name or several) matches outlet names exactly, ignoring case;
+        ``source`` / ``exclude_source`` (one name or several) match outlet names exactly,
+        ignoring case; ``domain`` keeps articles whose url is on that host or a subdomain;
         ``since``/``until`` bound the publication time (inclusive; naive = UTC);
-        ``sort`` is one of :data:`SORTS`; ``page`` is 1-based.
+        ``sort`` is one of :data:`SORTS`; ``page`` is 1-based; ``facets`` names facets of
+        :data:`FACETS` (True = source and day) counted over every match; ``collapse``
+        folds near-duplicate copies into one hit (``Hit.duplicates``); ``now`` resolves
+        relative dates in the query (``when:7d``) and is the reference of ``fresh``.
         Raises :class:`~newssearch.errors.BadQuery` for a query with nothing to search
         or an invalid option; bad syntax only adds ``warnings``.
         """
@@ -355,54 +384,234 @@ class NewsIndex:
             raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if page < 1:
             raise BadQuery(f"page must be 1 or more, got {page}")
-        parsed = parse_query(text)
+        facet_names = _facet_names(facets)
+        parsed = parse_query(text, now=to_utc(now))
         if not _has_searchable(parsed.tree):
             raise BadQuery(f"nothing searchable in {text!r}: it has no words")
-        sources = (source,) if isinstance(source, str) else tuple(source or ())
         spec = SearchSpec(
-            sources=sources,
+            sources=_names(source),
+            exclude_sources=_names(exclude_source),
+            domains=_names(domain),
             since=to_utc(since),
             until=to_utc(until),
             lang=lang,
             sort=sort,
             offset=(page - 1) * limit,
             limit=limit,
+            facets=facet_names,
+            window=self._window(sort, page, limit, collapse),
         )
-        total, raw = self._engine.search(parsed.tree, spec)
-        terms = highlight_terms(parsed.tree)
-        hits = tuple(
-            Hit(
-                id=r.id,
-                title=r.title,
-                source=r.source,
-                published=r.published,
-                url=r.url,
-                lang=r.lang,
-                author=r.author,
-                score=r.score,
-                snippet=make_snippet(r.body or r.title, terms, lang=r.lang),
-                rank=r.rank,
-            )
-            for r in raw
+        warnings = list(parsed.warnings)
+        tree = parsed.tree
+        words = fallback.loose_words(tree)
+        answer: Optional[EngineAnswer] = None
+        if words is None or len(words) < 3 or not fallback.wants_fallback(words, self._engine.count_all_words(words)):
+            # a sentence whose words are all in too few articles skips straight to the fallback
+            answer = self._engine.search(tree, spec)
+        if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
+            loose = fallback.fallback_tree(words)
+            if loose is not None:
+                wider = self._engine.search(loose, spec)
+                # the fallback finds a superset of the all-words articles: take it when it adds some
+                if answer is None or wider.total > answer.total:
+                    found = "too few" if answer is None else str(answer.total)
+                    warnings.append(
+                        f"{found} articles have every word: showing articles with at least "
+                        f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
+                    )
+                    tree, answer = loose, wider
+        if answer is None:
+            answer = self._engine.search(tree, spec)
+        warnings.extend(answer.warnings)
+        hits = self._page(answer, tree, spec, collapse=collapse, now=to_utc(now))
+        suggestion = None
+        if answer.total < SUGGEST_BELOW:
+            suggestion = suggest(text, parsed.tree, self._engine)
+        return Results(
+            total=answer.total,
+            hits=hits,
+            query=text,
+            page=page,
+            limit=limit,
+            warnings=tuple(dict.fromkeys(warnings)),
+            facets=answer.facets,
+            suggestion=suggestion,
         )
-        warnings = tuple(parsed.warnings)
-        if self._engine.last_search_cut:
-            warnings += (
-                f"search stopped after {SEARCH_BUDGET_SECONDS:g}s: these are the best of the first "
-                f"{total} matches found, and there may be more",
+
+    @staticmethod
+    def _window(sort: str, page: int, limit: int, collapse: bool) -> int:
+        wanted = page * limit
+        if sort == "fresh":
+            return max(FRESH_DEPTH, wanted * (COLLAPSE_SLACK if collapse else 1))
+        return wanted * COLLAPSE_SLACK + 10 if collapse else wanted
+
+    def _page(
+        self, answer: EngineAnswer, tree: Node, spec: SearchSpec, *, collapse: bool, now: Optional[datetime]
+    ) -> Tuple[Hit, ...]:
+        """Order (fresh), collapse copies, cut the page, then load and snippet only its hits."""
+        cands = list(answer.candidates)
+        if spec.sort == "fresh":
+            cands = rerank_fresh(
+                cands, now=now, score=lambda c: c.score, published=lambda c: c.published, ident=lambda c: c.id
             )
-        return Results(total=total, hits=hits, query=text, page=page, limit=limit, warnings=warnings)
+        if collapse:
+            groups = dedupe.collapse(cands, lambda c: c.signature)
+        else:
+            groups = [(c, []) for c in cands]
+        shown = groups[spec.offset : spec.offset + spec.limit]
+        copies: Dict[str, List[str]] = {first.id: [c.id for c in rest] for first, rest in shown}
+        if collapse and shown:
+            # copies ranked beyond the window still count: one lookup by signature keys
+            found = self._engine.copies_of_many([first.signature for first, _ in shown], spec)
+            for (first, _rest), others in zip(shown, found):
+                for other in others:
+                    if other != first.id and other not in copies[first.id]:
+                        copies[first.id].append(other)
+        stored = self._engine.load([first.id for first, _ in shown])
+        terms = highlight_terms(tree) | answer.expanded_terms
+        hits: List[Hit] = []
+        for rank, (first, _rest) in enumerate(shown, start=spec.offset + 1):
+            r = stored.get(first.id)
+            if r is None:  # pragma: no cover - deleted between the search and the load
+                continue
+            text = r.body or r.title
+            dup_ids = tuple(sorted(copies[first.id]))
+            plain, marked = make_snippets(text, terms, lang=r.lang)
+            hits.append(
+                Hit(
+                    id=r.id,
+                    title=r.title,
+                    source=r.source,
+                    published=r.published,
+                    url=r.url,
+                    lang=r.lang,
+                    author=r.author,
+                    score=first.score,
+                    snippet=plain,
+                    rank=rank,
+                    snippet_html=marked,
+                    duplicates=len(dup_ids),
+                    duplicate_ids=dup_ids,
+                )
+            )
+        return tuple(hits)
+
+    def related(
+        self,
+        article_id: str,
+        *,
+        limit: int = 5,
+        page: int = 1,
+        source: Union[str, Sequence[str], None] = None,
+        exclude_source: Union[str, Sequence[str], None] = None,
+        lang: Optional[str] = None,
+        collapse: bool = True,
+    ) -> Results:
+        """Articles like *article_id* (more-like-this over its title and body), best first.
+
+        The article itself and its near-duplicate copies are left out. Raises
+        :class:`~newssearch.errors.ArticleNotFound` when no article has that id.
+        """
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        if page < 1:
+            raise BadQuery(f"page must be 1 or more, got {page}")
+        sig = self._engine.signature_of(article_id)
+        own_copies = tuple(self._engine.copies_of(sig)) if sig else ()
+        spec = SearchSpec(
+            sources=_names(source),
+            exclude_sources=_names(exclude_source),
+            lang=lang,
+            offset=(page - 1) * limit,
+            limit=limit,
+            exclude_ids=tuple(i for i in own_copies if i != article_id),
+            window=self._window("relevance", page, limit, collapse),
+        )
+        answer = self._engine.more_like(article_id, spec)
+        if answer is None:
+            raise ArticleNotFound(f"no article with id {article_id!r} in {self.path}")
+        hits = self._related_page(answer, spec, collapse, self.get(article_id))
+        return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit)
+
+    def _related_page(self, answer: EngineAnswer, spec: SearchSpec, collapse: bool, article: Optional[Article]) -> Tuple[Hit, ...]:
+        cands = list(answer.candidates)
+        groups = dedupe.collapse(cands, lambda c: c.signature) if collapse else [(c, []) for c in cands]
+        shown = groups[spec.offset : spec.offset + spec.limit]
+        stored = self._engine.load([first.id for first, _ in shown])
+        # mark the words the seed article's title shares with each related one
+        terms = set(analysis.query_terms(article.title)) if article else set()
+        hits: List[Hit] = []
+        for rank, (first, rest) in enumerate(shown, start=spec.offset + 1):
+            r = stored.get(first.id)
+            if r is None:  # pragma: no cover
+                continue
+            text = r.body or r.title
+            dup_ids = tuple(sorted(c.id for c in rest))
+            plain, marked = make_snippets(text, terms, lang=r.lang)
+            hits.append(
+                Hit(
+                    id=r.id, title=r.title, source=r.source, published=r.published, url=r.url, lang=r.lang,
+                    author=r.author, score=first.score, snippet=plain, rank=rank, snippet_html=marked,
+                    duplicates=len(dup_ids), duplicate_ids=dup_ids,
+                )
+            )
+        return tuple(hits)
+
+    def sources(self) -> Tuple[SourceInfo, ...]:
+        """Every source with its article count and first/last publication date, most articles first."""
+        return tuple(SourceInfo(name, count, first, last) for name, count, first, last in self._engine.sources())
+
+    def explain(self, text: str, *, now: Optional[datetime] = None) -> Explanation:
+        """How *text* is understood: the parsed tree, the engine query it compiles to, warnings,
+        and how many index terms each prefix/fuzzy word expanded to (never above the cap)."""
+        parsed = parse_query(text, now=to_utc(now))
+        compiled, report = self._engine.compile_report(parsed.tree)
+        words = fallback.loose_words(parsed.tree)
+        loose = fallback.fallback_tree(words) if words is not None else None
+        return Explanation(
+            query=text,
+            tree="\n".join(outline(parsed.tree)),
+            compiled=str(compiled),
+            warnings=tuple(parsed.warnings) + tuple(report.warnings),
+            expanded=dict(report.expanded),
+            fallback=loose and ("\n".join(outline(loose))),
+            expansion_cap=MAX_EXPANSION,
+        )
 
     def stats(self) -> IndexStats:
         """Counts and ranges of what the index holds."""
         return IndexStats(path=str(self.path), generation=self.generation, **self._engine.stats())  # type: ignore[arg-type]
 
 
+def _names(value: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _facet_names(facets: Union[bool, Sequence[str], None]) -> Tuple[str, ...]:
+    if not facets:
+        return ()
+    if facets is True:
+        return ("source", "day")
+    names = (facets,) if isinstance(facets, str) else tuple(facets)
+    for name in names:
+        if name not in FACETS:
+            raise BadQuery(f"unknown facet {name!r}: use {', '.join(FACETS)}")
+    return tuple(dict.fromkeys(names))
+
+
 def _has_searchable(node: Node) -> bool:
-    """True when some positive part of the query has a term or an exact-field value."""
+    """True when some positive part of the query has a term, an exact-field value or a date."""
+    if isinstance(node, DateRange):
+        return True
+    if isinstance(node, (Prefix, Fuzzy)):
+        return bool(analysis.query_terms(node.text, stem=False))
     if isinstance(node, (Word, Phrase)):
-        return node.field in ("source", "lang") or bool(analysis.query_terms(node.text))
-    if isinstance(node, (And, Or)):
+        if node.field == "url":
+            return any(ch.isalnum() for ch in node.text)
+        return node.field in ("source", "lang", "site") or bool(analysis.query_terms(node.text))
+    if isinstance(node, (And, Or, AnyOf)):
         return any(_has_searchable(c) for c in node.children if not isinstance(c, Not))
     return False
 
@@ -413,7 +622,10 @@ def highlight_terms(node: Node) -> Set[str]:
     if isinstance(node, (Word, Phrase)):
         if node.field in (None, "title", "body"):
             out.update(analysis.query_terms(node.text))
-    elif isinstance(node, (And, Or)):
+    elif isinstance(node, (Prefix, Fuzzy)):
+        # the snippet marks the word as typed; expansions are engine-side
+        out.update(analysis.query_terms(node.text))
+    elif isinstance(node, (And, Or, AnyOf)):
         for child in node.children:
             out |= highlight_terms(child)
     return out

@@ -9,13 +9,15 @@ import hashlib
 import unicodedata
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator, Mapping, Optional, Sequence, Union
+from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "Article",
     "Hit",
     "Results",
+    "SourceInfo",
+    "Explanation",
     "Rejected",
     "IngestWarning",
     "IngestReport",
@@ -137,6 +139,12 @@ class Hit:
     """Best passage of the body (or title) with matched words marked as [[word]]."""
     rank: int = 0
     """1-based position in the whole result list."""
+    snippet_html: str = ""
+    """The same passage as HTML: all article text escaped, matched words in ``<mark>``."""
+    duplicates: int = 0
+    """How many near-duplicate copies (syndicated versions) were folded into this hit."""
+    duplicate_ids: Tuple[str, ...] = ()
+    """Ids of those copies."""
 
 
 SNIPPET_MARK_START = "[["
@@ -167,6 +175,34 @@ class Results:
 
     def __len__(self) -> int:
         return len(self.hits)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One source of an index: how many articles, and the first and last publication time."""
+
+    name: str
+    articles: int
+    first: Optional[datetime] = None
+    last: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How a query is understood (``--explain``)."""
+
+    query: str
+    tree: str
+    """The parsed tree, one node per line with its kind and words."""
+    compiled: str
+    """What the engine runs."""
+    warnings: Sequence[str] = ()
+    expanded: Mapping[str, int] = field(default_factory=dict)
+    """Prefix/fuzzy word -> number of index terms it expanded to."""
+    fallback: Optional[str] = None
+    """The looser tree used when too few articles hold every word (sentences only)."""
+    expansion_cap: int = 0
+    """Most terms one prefix/fuzzy word may expand to."""
 
 
 @dataclass(frozen=True)

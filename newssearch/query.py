@@ -9,8 +9,15 @@ The language (documented in the README):
 - ``-word`` / ``NOT word`` excludes, ``+word`` requires (the default anyway);
 - parentheses group: ``(coup OR junta) mali``;
 - field scopes: ``title:`` (also ``intitle:``), ``body:`` (``intext:``),
-  ``source:`` (exact outlet name, case-insensitive), ``lang:``; a scope applies to
-  one word, one phrase or one parenthesised group.
+  ``source:`` (exact outlet name, case-insensitive), ``lang:``, ``url:`` (``inurl:``,
+  words of the address), ``site:`` (a domain and its subdomains); a scope applies to
+  one word, one phrase or one parenthesised group;
+- ``pre*`` prefix and ``word~`` / ``word~2`` fuzzy words (the engine bounds how many
+  index terms they expand to);
+- dates: ``when:24h|7d|1m|1y``, ``since:``/``after:DATE``, ``until:``/``before:DATE``,
+  ``date:DATE`` and ``date:[A TO B]`` (``*`` or nothing for an open end), and the words
+  today, yesterday, this/last week|month|year; relative ones are resolved against the
+  ``now`` passed to :func:`parse_query` (see :mod:`newssearch.querydates`).
 
 Nothing here raises on bad syntax: an unclosed quote or parenthesis, a stray
 ``)``, a dangling operator all degrade to a sensible search and add a warning.
@@ -21,11 +28,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import List, Optional, Tuple, Union
 
-from .errors import BadQuery
+from .errors import BadInput, BadQuery
+from .querydates import DATE_SCOPES, resolve_date_scope
 
-__all__ = ["Word", "Phrase", "And", "Or", "Not", "Node", "ParsedQuery", "parse_query", "FIELD_ALIASES"]
+__all__ = [
+    "Word", "Phrase", "Prefix", "Fuzzy", "DateRange", "And", "Or", "AnyOf", "Not", "Node",
+    "ParsedQuery", "parse_query", "outline", "FIELD_ALIASES", "MAX_FUZZY_DISTANCE", "MIN_PREFIX",
+]
+
+MAX_FUZZY_DISTANCE = 2
+"""Largest edit distance ``word~N`` accepts (more would match most of the vocabulary)."""
+MIN_PREFIX = 2
+"""Shortest prefix ``pre*`` accepts, in characters."""
 
 # user-facing scope name -> canonical field
 FIELD_ALIASES = {
@@ -37,9 +54,13 @@ FIELD_ALIASES = {
     "source": "source",
     "lang": "lang",
     "language": "lang",
+    "url": "url",
+    "inurl": "url",
+    "site": "site",
+    "domain": "site",
 }
 # scopes whose value is matched exactly (not analysed)
-EXACT_FIELDS = frozenset({"source", "lang"})
+EXACT_FIELDS = frozenset({"source", "lang", "site"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,35 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Prefix:
+    """Any indexed word starting with ``text`` (``elect*``); expansion is bounded by the engine."""
+
+    text: str
+    field: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    """Indexed words within ``distance`` edits of ``text`` (``Goitta~``); bounded by the engine."""
+
+    text: str
+    field: Optional[str] = None
+    distance: int = 1
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Published between ``start`` and ``end`` (aware UTC, inclusive; None = open end).
+
+    ``label`` is what the user typed, for ``--explain``.
+    """
+
+    start: Optional[datetime]
+    end: Optional[datetime]
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class And:
     """All children must match; ``Not`` children exclude."""
 
@@ -74,13 +124,24 @@ class Or:
 
 
 @dataclass(frozen=True)
+class AnyOf:
+    """Ranked match of loose words: at least ``min_match`` children must match, more rank higher.
+
+    Never produced by the parser; built for the long-query fallback (see ``newssearch.fallback``).
+    """
+
+    children: Tuple["Node", ...]
+    min_match: int = 1
+
+
+@dataclass(frozen=True)
 class Not:
     """Exclude what ``child`` matches (only meaningful inside an And)."""
 
     child: "Node"
 
 
-Node = Union[Word, Phrase, And, Or, Not]
+Node = Union[Word, Phrase, Prefix, Fuzzy, DateRange, And, Or, AnyOf, Not]
 
 
 @dataclass(frozen=True)
@@ -102,38 +163,99 @@ def _describe(node: Node) -> str:
     if isinstance(node, Phrase):
         s = f'"{node.text}"' + (f"~{node.slop}" if node.slop else "")
         return f"{node.field}:{s}" if node.field else s
+    if isinstance(node, Prefix):
+        return f"{node.field}:{node.text}*" if node.field else f"{node.text}*"
+    if isinstance(node, Fuzzy):
+        s = f"{node.text}~{node.distance}"
+        return f"{node.field}:{s}" if node.field else s
+    if isinstance(node, DateRange):
+        return f"date:[{_iso(node.start)} TO {_iso(node.end)}]"
     if isinstance(node, Not):
         return f"NOT {_describe(node.child)}"
+    if isinstance(node, AnyOf):
+        return f"ANY{node.min_match}(" + " ".join(_describe(c) for c in node.children) + ")"
     joiner = " AND " if isinstance(node, And) else " OR "
     return "(" + joiner.join(_describe(c) for c in node.children) + ")"
+
+
+def _iso(dt: Optional[datetime]) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt is not None else "*"
+
+
+def outline(node: Node, indent: int = 0) -> List[str]:
+    """The tree as indented lines, one node each with its kind and words (for ``--explain``)."""
+    pad = "  " * indent
+    if isinstance(node, (And, Or, AnyOf)):
+        extra = f" at least {node.min_match}" if isinstance(node, AnyOf) else ""
+        lines = [f"{pad}{type(node).__name__}{extra}"]
+        for child in node.children:
+            lines.extend(outline(child, indent + 1))
+        return lines
+    if isinstance(node, Not):
+        return [f"{pad}Not"] + outline(node.child, indent + 1)
+    if isinstance(node, DateRange):
+        return [f"{pad}DateRange {_iso(node.start)} .. {_iso(node.end)}" + (f" ({node.label})" if node.label else "")]
+    where = f" in {node.field}" if node.field else ""
+    extra = ""
+    if isinstance(node, Phrase) and node.slop:
+        extra = f" slop {node.slop}"
+    elif isinstance(node, Fuzzy):
+        extra = f" distance {node.distance}"
+    return [f"{pad}{type(node).__name__} {node.text!r}{where}{extra}"]
 
 
 # ---------------------------------------------------------------- lexer
 
 _HEB = "\u0590-\u05ff\ufb1d-\ufb4f"
+_DATE_SCOPE_ALT = "|".join(DATE_SCOPES)
 _QUOTES = '"\u201c\u201d\u201e\u05f4'
 _TOKEN_RE = re.compile(
     rf"""
       (?P<ws>\s+)
     | (?P<lparen>\()
     | (?P<rparen>\))
+    | (?P<datescope>(?:{_DATE_SCOPE_ALT}):)(?=\S)   # when:/since:/date: ... read by _date_value
     | (?P<scope>[A-Za-z]+):(?=\S)           # field: directly followed by its value
     | (?P<quote>[{_QUOTES}])                # straight, curly or Hebrew quotes open a phrase
     | (?P<sign>[+\-])(?=[^\s+\-])           # +word / -word
     | (?P<word>(?:[^\s(){_QUOTES}]|(?<=[{_HEB}])[{_QUOTES}'](?=[{_HEB}]))+)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.IGNORECASE,
 )
 # a quote mark between two Hebrew letters is gershayim inside a word (צה"ל), never a phrase end
 _CLOSING_RE = re.compile(rf"(?<![{_HEB}])[{_QUOTES}]|[{_QUOTES}](?![{_HEB}])")
 _SLOP_RE = re.compile(r"~(\d{1,3})")
 
 
+# relative words that are more than one token: "since:last week", "date:this month"
+_DATE_TOKEN_RE = re.compile(r"[^\s()]+")
+_MULTIWORD_DATE_RE = re.compile(r"(?:last|this|past|previous)\s+(?:week|month|year)\b", re.IGNORECASE)
+
+
 @dataclass
 class _Tok:
-    kind: str  # word, phrase, lparen, rparen, scope, sign, op
+    kind: str  # word, phrase, lparen, rparen, scope, sign, op, date
     value: str
     slop: int = 0
+    scope: str = ""
+
+
+def _date_value(text: str, i: int) -> Tuple[str, int]:
+    """The value after a date scope at *i*: ``[A TO B]``, ``"quoted"``, two relative words or one token."""
+    n = len(text)
+    if text.startswith("[", i):
+        close = text.find("]", i)
+        return (text[i:], n) if close == -1 else (text[i : close + 1], close + 1)
+    if text[i] in _QUOTES:
+        close = _CLOSING_RE.search(text, i + 1)
+        return (text[i + 1 :], n) if close is None else (text[i + 1 : close.start()], close.end())
+    m = _MULTIWORD_DATE_RE.match(text, i)
+    if m:
+        return m.group(0), m.end()
+    m = _DATE_TOKEN_RE.match(text, i)
+    if m is None:  # "when:(": no value; the parser warns about the empty date
+        return "", i
+    return m.group(0), m.end()
 
 
 def _lex(text: str, warnings: List[str]) -> List[_Tok]:
@@ -146,6 +268,10 @@ def _lex(text: str, warnings: List[str]) -> List[_Tok]:
         value = m.group(kind)
         i = m.end()
         if kind == "ws":
+            continue
+        if kind == "datescope":
+            raw, i = _date_value(text, i)
+            toks.append(_Tok("date", raw, scope=value[:-1].lower()))
             continue
         if kind == "quote":
             close = _CLOSING_RE.search(text, i)
@@ -171,10 +297,11 @@ def _lex(text: str, warnings: List[str]) -> List[_Tok]:
 
 
 class _Parser:
-    def __init__(self, toks: List[_Tok], warnings: List[str]):
+    def __init__(self, toks: List[_Tok], warnings: List[str], now: Optional[datetime] = None):
         self.toks = toks
         self.i = 0
         self.warnings = warnings
+        self.now = now
 
     def peek(self) -> Optional[_Tok]:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -284,18 +411,49 @@ class _Parser:
             if scope in EXACT_FIELDS:
                 return Word(tok.value, scope)
             return Phrase(tok.value, scope, tok.slop)
+        if tok.kind == "date":
+            return self.date(tok)
         if tok.kind == "rparen":  # pragma: no cover - callers stop at ')'
             return None
         if tok.kind in ("op", "sign"):
             self.warnings.append(f"misplaced {tok.value!r}: ignored")
             return None
-        value = tok.value
-        m = re.fullmatch(r"(.+?)~(\d{0,2})", value)
-        if m and not scope:
-            # fuzzy search is not in the language yet: search the word itself
-            self.warnings.append(f"fuzzy {value!r} is not supported: searched {m.group(1)!r}")
-            value = m.group(1)
+        return self.word(tok.value, scope)
+
+    def word(self, value: str, scope: Optional[str]) -> Optional[Node]:
+        """A bare word, ``pre*`` or ``word~N``."""
+        if scope in EXACT_FIELDS or scope == "url":
+            return Word(value, scope)
+        m = re.fullmatch(r"(.+?)~(\d{0,3})", value)
+        if m and not m.group(1).endswith("~"):
+            stem, digits = m.group(1), m.group(2)
+            distance = int(digits) if digits else (1 if len(stem) <= 5 else 2)
+            if distance > MAX_FUZZY_DISTANCE:
+                self.warnings.append(f"fuzzy {value!r}: distance capped at {MAX_FUZZY_DISTANCE}")
+                distance = MAX_FUZZY_DISTANCE
+            if distance == 0:
+                return Word(stem, scope)
+            return Fuzzy(stem, scope, distance)
+        if value.endswith("*") and len(value) > 1:
+            stem = value.rstrip("*")
+            if "*" in stem or "?" in stem:
+                self.warnings.append(f"wildcard inside {value!r} is not supported: searched {stem.replace('*', ' ')!r}")
+                return Word(stem.replace("*", " "), scope)
+            if len(stem) < MIN_PREFIX:
+                self.warnings.append(f"prefix {value!r} is too short (at least {MIN_PREFIX} letters): searched {stem!r}")
+                return Word(stem, scope)
+            return Prefix(stem, scope)
         return Word(value, scope)
+
+    def date(self, tok: _Tok) -> Optional[Node]:
+        """``when:7d``, ``since:DATE``, ``date:[A TO B]`` ... resolved against ``now``."""
+        label = f"{tok.scope}:{tok.value}"
+        try:
+            start, end = resolve_date_scope(tok.scope, tok.value, now=self.now)
+        except BadInput as exc:
+            self.warnings.append(f"{label}: {exc}: ignored")
+            return None
+        return DateRange(start, end, label)
 
 
 def _scoped(node: Node, scope: str) -> Node:
@@ -306,6 +464,12 @@ def _scoped(node: Node, scope: str) -> Node:
         if scope in EXACT_FIELDS:
             return Word(node.text, node.field or scope)
         return Phrase(node.text, node.field or scope, node.slop)
+    if isinstance(node, Prefix):
+        return Prefix(node.text, node.field or scope) if scope not in EXACT_FIELDS else Word(node.text, scope)
+    if isinstance(node, Fuzzy):
+        return Fuzzy(node.text, node.field or scope, node.distance) if scope not in EXACT_FIELDS else Word(node.text, scope)
+    if isinstance(node, DateRange):
+        return node
     if isinstance(node, Not):
         return Not(_scoped(node.child, scope))
     kids = tuple(_scoped(c, scope) for c in node.children)
@@ -321,15 +485,17 @@ def _and(parts: List[Node]) -> Optional[Node]:
     return flat[0] if len(flat) == 1 else And(tuple(flat))
 
 
-def parse_query(text: str) -> ParsedQuery:
+def parse_query(text: str, *, now: Optional[datetime] = None) -> ParsedQuery:
     """Parse *text* into a :class:`ParsedQuery`; never raises on bad syntax.
 
+    *now* resolves relative dates (``when:7d``, ``since:yesterday``); without it they
+    are ignored with a warning, since the library never reads the clock itself.
     Raises :class:`~newssearch.errors.BadQuery` only when nothing searchable is left
     (an empty query, or one made only of operators) or when every part excludes.
     """
     warnings: List[str] = []
     toks = _lex(text or "", warnings)
-    tree = _Parser(toks, warnings).parse()
+    tree = _Parser(toks, warnings, now).parse()
     if tree is None:
         raise BadQuery("empty query: give at least one word to search for")
     if isinstance(tree, Not) or (isinstance(tree, And) and all(isinstance(c, Not) for c in tree.children)):

@@ -1,14 +1,16 @@
 """Turn results and stats into text or JSON-ready dicts; pure functions, no I/O."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import textwrap
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .generations import Generation
 from .index import IndexStats
-from .model import IngestReport, Rejected, Results
+from .model import Explanation, Hit, IngestReport, Rejected, Results, SourceInfo
 from .rebuild import RunReport
 
 __all__ = [
@@ -23,7 +25,24 @@ __all__ = [
     "generations_table",
     "ingest_summary",
     "rejects_jsonl",
+    "hit_to_dict",
+    "results_jsonl",
+    "results_csv",
+    "facets_table",
+    "sources_to_list",
+    "sources_table",
+    "sources_jsonl",
+    "sources_csv",
+    "explanation_to_dict",
+    "explanation_text",
+    "HIT_COLUMNS",
 ]
+
+HIT_COLUMNS = (
+    "rank", "id", "title", "source", "published", "url", "lang", "author", "score",
+    "snippet", "snippet_html", "duplicates", "duplicate_ids",
+)
+"""Keys of a hit in --json / --jsonl, and the --csv header."""
 
 
 def iso(dt: Optional[datetime]) -> Optional[str]:
@@ -40,23 +59,132 @@ def results_to_dict(results: Results) -> Dict[str, Any]:
         "total": results.total,
         "page": results.page,
         "limit": results.limit,
-        "hits": [
-            {
-                "rank": h.rank,
-                "id": h.id,
-                "title": h.title,
-                "source": h.source,
-                "published": iso(h.published),
-                "url": h.url,
-                "lang": h.lang,
-                "author": h.author,
-                "score": round(h.score, 4),
-                "snippet": h.snippet,
-            }
-            for h in results.hits
-        ],
+        "hits": [hit_to_dict(h) for h in results.hits],
         "warnings": list(results.warnings),
+        "suggestion": results.suggestion,
+        "facets": {name: dict(counts) for name, counts in results.facets.items()},
     }
+
+
+def hit_to_dict(h: Hit) -> Dict[str, Any]:
+    """One hit as JSON-ready values (the keys of :data:`HIT_COLUMNS`)."""
+    return {
+        "rank": h.rank,
+        "id": h.id,
+        "title": h.title,
+        "source": h.source,
+        "published": iso(h.published),
+        "url": h.url,
+        "lang": h.lang,
+        "author": h.author,
+        "score": round(h.score, 4),
+        "snippet": h.snippet,
+        "snippet_html": h.snippet_html,
+        "duplicates": h.duplicates,
+        "duplicate_ids": list(h.duplicate_ids),
+    }
+
+
+def results_jsonl(results: Results) -> str:
+    """One JSON object per hit, one per line (no envelope: total, facets... are in --json)."""
+    return "\n".join(json.dumps(hit_to_dict(h), ensure_ascii=False) for h in results.hits)
+
+
+def _csv(rows: Sequence[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows(rows)
+    return buf.getvalue().rstrip("\n")
+
+
+def results_csv(results: Results) -> str:
+    """A header row of :data:`HIT_COLUMNS`, then one row per hit (duplicate ids joined by spaces)."""
+    rows: List[Sequence[Any]] = [HIT_COLUMNS]
+    for h in results.hits:
+        d = hit_to_dict(h)
+        d["duplicate_ids"] = " ".join(d["duplicate_ids"])
+        rows.append(["" if d[c] is None else d[c] for c in HIT_COLUMNS])
+    return _csv(rows)
+
+
+def facets_table(facets: Mapping[str, Mapping[str, int]], top: int = 10) -> str:
+    """Facet counts as small two-column tables, the largest values first (dates in order)."""
+    lines: List[str] = []
+    for name, counts in facets.items():
+        lines.append("")
+        lines.append(f"{name}:")
+        if name in ("day", "week", "month"):
+            items = list(counts.items())[-top:]
+        else:
+            items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        if not items:
+            lines.append("  -")
+            continue
+        width = max(len(k) for k, _ in items)
+        for key, count in items:
+            lines.append(f"  {key:<{width}}  {count:>6}")
+        more = len(counts) - len(items)
+        if more > 0:
+            lines.append(f"  … {more} more")
+    return "\n".join(lines)
+
+
+def sources_to_list(sources: Sequence[SourceInfo]) -> List[Dict[str, Any]]:
+    """``sources`` as JSON-ready dicts."""
+    return [{"source": s.name, "articles": s.articles, "first": iso(s.first), "last": iso(s.last)} for s in sources]
+
+
+def sources_table(sources: Sequence[SourceInfo]) -> str:
+    """``sources`` for a terminal: name, articles, first and last date."""
+    if not sources:
+        return "no articles"
+    width = max(6, max(len(s.name or "(none)") for s in sources))
+    lines = [f"{'source':<{width}}  {'articles':>8}  {'first':<10}  {'last':<10}"]
+    for s in sources:
+        first = s.first.strftime("%Y-%m-%d") if s.first else "-"
+        last = s.last.strftime("%Y-%m-%d") if s.last else "-"
+        lines.append(f"{(s.name or '(none)'):<{width}}  {s.articles:>8}  {first:<10}  {last:<10}")
+    return "\n".join(lines)
+
+
+def sources_jsonl(sources: Sequence[SourceInfo]) -> str:
+    return "\n".join(json.dumps(d, ensure_ascii=False) for d in sources_to_list(sources))
+
+
+def sources_csv(sources: Sequence[SourceInfo]) -> str:
+    rows: List[Sequence[Any]] = [("source", "articles", "first", "last")]
+    rows.extend((d["source"], d["articles"], d["first"] or "", d["last"] or "") for d in sources_to_list(sources))
+    return _csv(rows)
+
+
+def explanation_to_dict(e: Explanation) -> Dict[str, Any]:
+    """``--explain --json``."""
+    return {
+        "query": e.query,
+        "tree": e.tree.splitlines(),
+        "compiled": e.compiled,
+        "warnings": list(e.warnings),
+        "expanded": dict(e.expanded),
+        "expansion_cap": e.expansion_cap,
+        "fallback": e.fallback.splitlines() if e.fallback else None,
+    }
+
+
+def explanation_text(e: Explanation) -> str:
+    """``--explain`` for a terminal."""
+    lines = [f"query: {e.query!r}", "parsed:"]
+    lines.extend("  " + line for line in e.tree.splitlines())
+    lines.append(f"compiled: {e.compiled}")
+    for word, n in e.expanded.items():
+        lines.append(f"expanded: {word} -> {n} terms (cap {e.expansion_cap})")
+    if e.fallback:
+        lines.append("fallback when too few articles hold every word:")
+        lines.extend("  " + line for line in e.fallback.splitlines())
+    for w in e.warnings:
+        lines.append(f"warning: {w}")
+    if not e.warnings:
+        lines.append("warnings: none")
+    return "\n".join(lines)
 
 
 def results_table(results: Results, width: int = 100) -> str:
@@ -67,6 +195,8 @@ def results_table(results: Results, width: int = 100) -> str:
     pages = max(1, -(-results.total // results.limit))
     noun = "result" if results.total == 1 else "results"
     lines.append(f"{results.total} {noun} for {results.query!r} (page {results.page} of {pages})")
+    if results.suggestion:
+        lines.append(f"did you mean: {results.suggestion}")
     if not results.hits:
         return "\n".join(lines)
     indent = " " * 5
@@ -80,6 +210,10 @@ def results_table(results: Results, width: int = 100) -> str:
             lines.append(indent + h.url)
         if h.snippet:
             lines.extend(textwrap.wrap(h.snippet, width=width, initial_indent=indent, subsequent_indent=indent))
+        if h.duplicates:
+            lines.append(indent + f"+ {h.duplicates} near-duplicate cop{'y' if h.duplicates == 1 else 'ies'} (--all shows them)")
+    if results.facets:
+        lines.append(facets_table(results.facets))
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ from typing import AbstractSet, Callable, List, Optional, Tuple
 from .analysis import analyze
 from .model import SNIPPET_MARK_END, SNIPPET_MARK_START
 
-__all__ = ["make_snippet", "make_snippet_html", "SNIPPET_WIDTH"]
+__all__ = ["make_snippet", "make_snippet_html", "make_snippets", "SNIPPET_WIDTH"]
 
 SNIPPET_WIDTH = 240
 """Target length of a snippet in characters (before marks are added)."""
@@ -123,10 +123,12 @@ def _render(
     esc: Callable[[str], str],
     open_mark: str,
     close_mark: str,
+    spans: Optional[List[Tuple[int, int, str]]] = None,
 ) -> str:
     if not text:
         return ""
-    spans = _spans(text, terms, lang) if terms else []
+    if spans is None:
+        spans = _spans(text, terms, lang) if terms else []
     start, end = _window(text, spans, width)
     out: List[str] = []
     pos = start
@@ -161,3 +163,16 @@ def make_snippet_html(
 ) -> str:
     """Like :func:`make_snippet`, but HTML: all article text escaped, matches in ``<mark>``."""
     return _render(text, terms, lang, width, lambda s: html.escape(s, quote=True), "<mark>", "</mark>")
+
+
+def make_snippets(
+    text: str, terms: AbstractSet[str], *, lang: Optional[str] = None, width: int = SNIPPET_WIDTH
+) -> Tuple[str, str]:
+    """(:func:`make_snippet`, :func:`make_snippet_html`) of the same passage, analysing *text* once."""
+    if not text:
+        return "", ""
+    # analysis of a long body is most of a snippet's cost: share it between the two forms
+    spans = _spans(text, terms, lang) if terms else []
+    plain = _render(text, terms, lang, width, lambda s: s, SNIPPET_MARK_START, SNIPPET_MARK_END, spans)
+    marked = _render(text, terms, lang, width, lambda s: html.escape(s, quote=True), "<mark>", "</mark>", spans)
+    return plain, marked

@@ -125,3 +125,75 @@ def test_parser_never_crashes_on_any_text(text):
         parse_query(text)
     except BadQuery:
         pass
+
+
+# ---------------------------------------------------------------- issue 5: prefix, fuzzy, dates, url/site
+
+from datetime import datetime, timezone  # noqa: E402
+
+from newssearch.query import DateRange, Fuzzy, Prefix, outline  # noqa: E402
+
+NOW = datetime(2025, 8, 13, 12, 0, tzinfo=timezone.utc)
+
+
+def test_prefix_and_fuzzy_words():
+    assert tree("elect*") == Prefix("elect")
+    assert tree("title:presid*") == Prefix("presid", "title")
+    assert tree("Goitta~") == Fuzzy("Goitta", None, 2)  # longer words get distance 2
+    assert tree("coup~") == Fuzzy("coup", None, 1)
+    assert tree("coup~1") == Fuzzy("coup", None, 1)
+    assert tree("coup~0") == Word("coup")
+
+
+def test_fuzzy_distance_is_capped_and_short_prefix_refused():
+    parsed = parse_query("coup~7")
+    assert parsed.tree == Fuzzy("coup", None, 2)
+    assert any("capped" in w for w in parsed.warnings)
+    parsed = parse_query("e*")
+    assert parsed.tree == Word("e")
+    assert any("too short" in w for w in parsed.warnings)
+
+
+def test_url_and_site_scopes_parse():
+    assert tree("inurl:harbour-strike") == Word("harbour-strike", "url")
+    assert tree("site:example.com") == Word("example.com", "site")
+
+
+def test_date_scopes_resolve_against_now():
+    when = parse_query("coup when:7d", now=NOW).tree
+    assert when == And((Word("coup"), DateRange(datetime(2025, 8, 6, 12, tzinfo=timezone.utc), None, "when:7d")))
+    since = parse_query("since:yesterday", now=NOW).tree
+    assert since.start == datetime(2025, 8, 12, tzinfo=timezone.utc) and since.end is None
+    until = parse_query("until:2025-08-12").tree
+    assert until.start is None and until.end.date().isoformat() == "2025-08-12" and until.end.hour == 23
+    before = parse_query("before:2025-08-12").tree
+    assert before.end < datetime(2025, 8, 12, tzinfo=timezone.utc)
+    rng = parse_query("date:[2025-08-01 TO *]").tree
+    assert rng.start == datetime(2025, 8, 1, tzinfo=timezone.utc) and rng.end is None
+    last_week = parse_query('date:"last week"', now=NOW).tree  # 2025-08-13 is a Wednesday
+    assert (last_week.start.day, last_week.end.day) == (4, 10)
+    this_month = parse_query("since:this month", now=NOW).tree
+    assert this_month.start == datetime(2025, 8, 1, tzinfo=timezone.utc)
+
+
+def test_bad_or_clockless_dates_warn_and_are_dropped():
+    parsed = parse_query("coup when:7d")  # no now
+    assert parsed.tree == Word("coup")
+    assert any("needs a reference time" in w for w in parsed.warnings)
+    parsed = parse_query("coup date:[2025-09-01 TO 2025-08-01]")
+    assert parsed.tree == Word("coup") and any("ends before it starts" in w for w in parsed.warnings)
+    parsed = parse_query("coup since:someday")
+    assert parsed.tree == Word("coup") and parsed.warnings
+
+
+def test_outline_names_node_kinds_and_words():
+    lines = outline(parse_query('(mali OR "coup plot"~2) -junta elect*').tree)
+    assert lines == [
+        "And",
+        "  Or",
+        "    Word 'mali'",
+        "    Phrase 'coup plot' slop 2",
+        "  Not",
+        "    Word 'junta'",
+        "  Prefix 'elect'",
+    ]

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-import time
 import zlib
+from dataclasses import dataclass, field
 from itertools import groupby
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from array import array
@@ -27,22 +27,25 @@ from pickle import dumps as _pickle_dumps
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting, writing
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.searching import TimeLimit
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.support.levenshtein import distance as _edit_distance
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
-from .. import analysis
+from .. import analysis, dedupe
 from .._testhooks import checkpoint
 from ..errors import IndexLocked, IndexNotFound, RebuildNeeded
-from ..model import Article, Hit
-from ..query import And, Node, Not, Or, Phrase, Word
+from ..model import Article
+from ..query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 TITLE_BOOST = 2.0
@@ -417,7 +420,8 @@ def build_schema() -> Schema:
     """The schema every newssearch index has (the pickled copy in the index is never used)."""
     analyzer = NewsTokenizer()
     return Schema(
-        id=ID(stored=True, unique=True),
+        # sortable: the tie-break of every sort reads it from a column instead of the lexicon
+        id=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=TITLE_BOOST),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True),
         # display form, exact: sortable so it can be faceted and grouped
@@ -430,6 +434,12 @@ def build_schema() -> Schema:
         url=STORED,
         author=STORED,
         chash=STORED,
+        # near-duplicate sketch (newssearch.dedupe) and its lookup keys
+        dupsig=COLUMN(),  # a column, not stored: read per candidate without loading the article
+        dupkeys=KEYWORD(scorable=False),
+        # words of the url (inurl:) and the host with its parent domains (site:, --domain)
+        urlwords=KEYWORD(lowercase=True, scorable=False),
+        domains=KEYWORD(lowercase=True, scorable=False),
     )
 
 
@@ -439,6 +449,35 @@ def _domain(url: Optional[str]) -> Optional[str]:
     host = urlsplit(url).hostname or ""
     host = host.lower()
     return host[4:] if host.startswith("www.") else (host or None)
+
+
+def _extra_fields(article: Article) -> Dict[str, object]:
+    """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones."""
+    out: Dict[str, object] = {}
+    sig = dedupe.signature(article.title, article.body, lang=article.lang)
+    if sig:
+        out["dupsig"] = dedupe.to_bytes(sig)
+        out["dupkeys"] = " ".join(dedupe.bucket_keys(sig))
+    if article.url:
+        words = url_words(article.url)
+        if words:
+            out["urlwords"] = " ".join(words)
+        host = _domain(article.url)
+        if host:
+            out["domains"] = " ".join(parent_domains(host))
+    return out
+
+
+def url_words(url: str) -> List[str]:
+    """Lower-case alphanumeric runs of a url (scheme dropped): what ``inurl:`` matches."""
+    rest = url.split("://", 1)[-1]
+    return [w for w in re.split(r"[^0-9a-z]+", rest.lower()) if w]
+
+
+def parent_domains(host: str) -> List[str]:
+    """``news.bbc.co.uk`` -> itself and each parent with at least two labels."""
+    labels = host.lower().strip(".").split(".")
+    return [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
 
 
 def _naive_utc(dt: Optional[datetime]) -> Optional[datetime]:
@@ -454,64 +493,12 @@ def _aware(dt: Optional[datetime]) -> Optional[datetime]:
     return dt.replace(tzinfo=timezone.utc) if dt is not None else None
 
 
-def _tie_key(sort: str):
-    """Sort key for (stored fields, score): the requested order, then date, then id."""
-
-    def when(stored: dict) -> float:
-        dt = stored.get("published")
-        return dt.timestamp() if dt is not None else float("-inf")
-
-    if sort == "relevance":
-        return lambda g: (-g[1], -when(g[0]), g[0]["id"])
-    if sort == "newest":
-        return lambda g: (-when(g[0]), g[0]["id"])
-    return lambda g: (g[0].get("published") is None, when(g[0]), g[0]["id"])
-
-
-SEARCH_BUDGET_SECONDS = 0.2
-"""Matching stops after this long (a phrase of very common words can take seconds);
-the hits found so far are ranked and a warning says the result is partial."""
-
-
-def _has_phrase(q: wq.Query) -> bool:
-    return isinstance(q, wq.Phrase) or any(_has_phrase(c) for c in q.children())
-
-
-class _BudgetCollector(collectors.WrappingCollector):
-    """Stops collecting once the time budget is spent; no threads, no signals.
-
-    Whoosh's TimeLimitCollector uses a timer thread and SIGALRM, which a library must
-    not take over from the application; checking the clock every few matches is enough.
-    """
-
-    def __init__(self, child, seconds: float) -> None:
-        super().__init__(child)
-        self.seconds = seconds
-        self.cut = False
-        self.deadline = 0.0
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.deadline = time.monotonic() + self.seconds
-
-    def collect_matches(self):
-        if self.cut:
-            return
-        child = self.child
-        for n, sub_docnum in enumerate(child.matches()):
-            child.collect(sub_docnum)
-            if not n % 32 and time.monotonic() > self.deadline:
-                self.cut = True
-                return
-
-    def all_ids(self):  # pragma: no cover - not used for counting here
-        return self.child.all_ids()
-
-    def count(self):
-        return self.child.count()
-
-    def results(self):
-        return self.child.results()
+def _score(key: object, sort: str) -> float:
+    # with sortedby, Whoosh reports the sort key as the score: for relevance its first
+    # part is the negated score (see sorting.ScoreFacet); date sorts compute no score
+    if sort == "relevance" and isinstance(key, tuple) and key:
+        return float(-key[0])
+    return float(key) if isinstance(key, (int, float)) else 0.0
 
 
 @dataclass(frozen=True)
@@ -525,6 +512,13 @@ class SearchSpec:
     sort: str = "relevance"
     offset: int = 0
     limit: int = 10
+    exclude_sources: Sequence[str] = ()
+    domains: Sequence[str] = ()
+    exclude_ids: Sequence[str] = ()
+    facets: Sequence[str] = ()
+    """Facet names: source, lang, day, week, month."""
+    window: int = 0
+    """How many ranked candidates to return (at least offset + limit)."""
 
 
 @dataclass(frozen=True)
@@ -543,6 +537,223 @@ class RawHit:
     rank: int
 
 
+MAX_EXPANSION = 50
+"""Most index terms one prefix or fuzzy word expands to (the most frequent are kept)."""
+MAX_SCAN = 10_000
+"""Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+PHRASE_TIME_LIMIT = 2.0
+"""Seconds a search with phrases may spend collecting matches before it stops with a warning."""
+MAX_COPIES = 200
+MAX_KEY_SHARE = 25
+"""A lookup key held by more articles than this is ignored when looking for copies."""
+"""Most candidate copies looked at for one article."""
+
+
+@dataclass
+class CompileReport:
+    """What compiling a tree did beyond the tree itself."""
+
+    warnings: List[str] = field(default_factory=list)
+    expanded: Dict[str, int] = field(default_factory=dict)
+    """Prefix/fuzzy word -> number of index terms it expanded to (never above MAX_EXPANSION)."""
+    terms: Set[str] = field(default_factory=set)
+    """The index terms chosen for prefix/fuzzy words (what snippets mark)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked match before its stored text is loaded."""
+
+    id: str
+    score: float
+    published: Optional[datetime]
+    signature: Tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class EngineAnswer:
+    """What the engine found for one search, as plain values."""
+
+    total: int
+    candidates: List[Candidate]
+    facets: Dict[str, Dict[str, int]]
+    warnings: Tuple[str, ...]
+    expanded: Dict[str, int]
+    expanded_terms: frozenset = frozenset()
+
+
+_NO_DATE = 2**64 - 1  # what Whoosh's DATETIME column holds for a document without a date
+
+
+class RawColumnFacet(sorting.FacetType):
+    """Groups by a column's raw stored value.
+
+    Whoosh's own FieldFacet converts every key back to a datetime and overflows on the
+    placeholder of undated articles; raw values are converted (or skipped) by us.
+    """
+
+    def __init__(self, fieldname: str, maptype: object = None) -> None:
+        self.fieldname = fieldname
+        self.maptype = maptype
+
+    def categorizer(self, global_searcher: object) -> "RawColumnCategorizer":
+        return RawColumnCategorizer(self.fieldname)
+
+
+class RawColumnCategorizer(sorting.Categorizer):
+    """The categorizer of :class:`RawColumnFacet`."""
+
+    def __init__(self, fieldname: str) -> None:
+        self.fieldname = fieldname
+        self._column = None
+
+    def set_searcher(self, segment_searcher, docoffset: int) -> None:  # noqa: ANN001 - whoosh type
+        self._column = segment_searcher.reader().column_reader(self.fieldname, translate=False)
+
+    def key_for(self, matcher, segment_docnum: int) -> object:  # noqa: ANN001 - whoosh type
+        return self._column[segment_docnum] if self._column is not None else _NO_DATE
+
+
+def _has_phrase(node: Node) -> bool:
+    if isinstance(node, Phrase):
+        return len(analysis.query_terms(node.text)) > 1
+    if isinstance(node, Not):
+        return _has_phrase(node.child)
+    if isinstance(node, (And, Or, AnyOf)):
+        return any(_has_phrase(c) for c in node.children)
+    return False
+
+
+def _relevance_order(c: "Candidate") -> Tuple[float, float, str]:
+    # ties broken by date (newest first), then id, so runs repeat
+    return (-c.score, -(c.published.timestamp() if c.published else float("-inf")), c.id)
+
+
+class _Columns:
+    """Per-document id, date and signature read from columns: no stored article is loaded."""
+
+    def __init__(self, reader, schema: Schema) -> None:  # noqa: ANN001 - whoosh reader
+        self._ids = reader.column_reader("id") if reader.has_column("id") else None
+        self._dates = reader.column_reader("published", translate=False) if reader.has_column("published") else None
+        self._sigs = reader.column_reader("dupsig") if reader.has_column("dupsig") else None
+        self._reader = reader
+        self._published = schema["published"]
+
+    def id(self, docnum: int) -> str:
+        if self._ids is not None:
+            value = self._ids[docnum]
+            return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        return self._reader.stored_fields(docnum)["id"]  # pragma: no cover - every index has the column
+
+    def published(self, docnum: int) -> Optional[datetime]:
+        if self._dates is None:
+            return None
+        raw = self._dates[docnum]
+        if raw in (None, _NO_DATE):
+            return None
+        return _aware(self._published.from_column_value(raw))
+
+    def signature(self, docnum: int) -> Tuple[int, ...]:
+        return dedupe.from_bytes(self._sigs[docnum]) if self._sigs is not None else ()
+
+
+class DateOrderFacet(sorting.FacetType):
+    """Sorts by publication time, newest or oldest first, undated articles always last."""
+
+    def __init__(self, newest: bool) -> None:
+        self.newest = newest
+        self.maptype = None
+
+    def categorizer(self, global_searcher: object) -> "DateOrderCategorizer":
+        return DateOrderCategorizer(self.newest)
+
+
+class DateOrderCategorizer(RawColumnCategorizer):
+    """The categorizer of :class:`DateOrderFacet`."""
+
+    def __init__(self, newest: bool) -> None:
+        super().__init__("published")
+        self.newest = newest
+
+    def key_for(self, matcher, segment_docnum: int) -> object:  # noqa: ANN001 - whoosh type
+        raw = super().key_for(matcher, segment_docnum)
+        if raw == _NO_DATE:
+            return (1, 0)
+        return (0, -raw if self.newest else raw)
+
+
+def _clean_domain(text: str) -> str:
+    host = text.strip().lower()
+    if "://" in host:
+        host = urlsplit(host).hostname or ""
+    host = host.strip("/").strip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _min_match(tree: Node) -> int:
+    return tree.min_match if isinstance(tree, AnyOf) else 1
+
+
+def _posting_ids(reader, fieldname: str, term: str) -> List[int]:  # noqa: ANN001 - whoosh reader
+    """Every docnum holding *term* in *fieldname*, a block of postings at a time.
+
+    Whoosh's ``all_ids`` makes two method calls per posting; reading each block's id
+    array (a private but stable part of the 2.7 codec) is ~10x faster on common words.
+    """
+    out: List[int] = []
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, term) not in leaf:
+            continue
+        m = leaf.postings(fieldname, term)
+        if isinstance(m, W3LeafMatcher) and hasattr(m, "_read_ids"):
+            while m.is_active():
+                if m._ids is None:
+                    m._read_ids()
+                ids = m._ids[m._i :]
+                out.extend(ids if not offset else [d + offset for d in ids])
+                m._next_block()
+        else:  # pragma: no cover - another codec
+            out.extend(d + offset for d in m.all_ids())
+    return out
+
+
+def _word_counts(reader, tree: Node) -> Dict[int, int]:  # noqa: ANN001 - whoosh reader
+    """Docnum -> how many of an AnyOf's words it holds (in title or body).
+
+    A word of several terms ("night-shift", searched as a phrase) counts where all its
+    terms are: a superset of the phrase's matches, so the count never misses one.
+    """
+    assert isinstance(tree, AnyOf)
+    counts: Dict[int, int] = {}
+    for child in tree.children:
+        docs: Optional[Set[int]] = None
+        text = getattr(child, "text", "")
+        for term in analysis.query_terms(text):
+            found = set(_posting_ids(reader, "title", term))
+            found.update(_posting_ids(reader, "body", term))
+            docs = found if docs is None else docs & found
+        for d in docs or ():
+            counts[d] = counts.get(d, 0) + 1
+    return counts
+
+
+def _date_buckets(stamps: Iterable[Tuple[Optional[datetime], int]], unit: str) -> Dict[str, int]:
+    """Counts per day (2025-08-13), ISO week (2025-W33) or month (2025-08), oldest first."""
+    out: Dict[str, int] = {}
+    for when, count in stamps:
+        if not isinstance(when, datetime):
+            continue
+        if unit == "day":
+            key = when.strftime("%Y-%m-%d")
+        elif unit == "week":
+            year, week, _ = when.isocalendar()
+            key = f"{year}-W{week:02d}"
+        else:
+            key = when.strftime("%Y-%m")
+        out[key] = out.get(key, 0) + int(count)
+    return dict(sorted(out.items()))
+
+
 class WhooshEngine:
     """One Whoosh index directory: create/open, upsert, search, stats."""
 
@@ -552,8 +763,9 @@ class WhooshEngine:
         self._searcher = None
         self.dirty = False
         """True once this engine committed a change (NewsIndex skips publishing otherwise)."""
-        self.last_search_cut = False
-        """True when the last search ran out of its time budget (its hits are partial)."""
+        self._coverage: Dict[int, int] = {}
+        self._coverage_key: Optional[Tuple[object, Tuple[str, ...]]] = None
+        self._columns_cache: Optional[Tuple[object, "_Columns"]] = None
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
@@ -736,6 +948,7 @@ class WhooshEngine:
                 fields["domain"] = domain
         if article.author:
             fields["author"] = article.author
+        fields.update(_extra_fields(article))
         return fields
 
     def delete(
@@ -805,81 +1018,190 @@ class WhooshEngine:
             author=stored.get("author"),
         )
 
-    def search(self, tree: Node, spec: SearchSpec) -> Tuple[int, List[RawHit]]:
-        """Run *tree* with *spec*; returns (total matches, the requested page of hits)."""
-        q = self.compile(tree)
+    def search(self, tree: Node, spec: SearchSpec) -> "EngineAnswer":
+        """Run *tree* with *spec*: total, a ranked window of candidates, facets, warnings.
+
+        The window holds the first ``spec.window`` matches in the order asked for (for
+        ``fresh``, by relevance: NewsIndex re-ranks). Stored fields are loaded later, only
+        for the hits shown (:meth:`load`).
+        """
+        q, report = self.compile_report(tree)
         filters = self._filters(spec)
         if filters:
             q = wq.And([q] + filters)
         searcher = self._get_searcher()
-        wanted = spec.offset + spec.limit
-        # only position checks (phrases) can run away; other queries are always exact
-        budget = SEARCH_BUDGET_SECONDS if _has_phrase(q) else None
-        ranked, total, cut = self._ranked(searcher, q, spec.sort, wanted, budget)
-        self.last_search_cut = cut
-        hits: List[RawHit] = []
-        for rank, (stored, score) in enumerate(ranked[spec.offset : wanted], start=spec.offset + 1):
-            hits.append(
-                RawHit(
-                    id=stored["id"],
-                    title=stored.get("title", ""),
-                    body=stored.get("body", ""),
-                    source=stored.get("source", ""),
-                    published=_aware(stored.get("published")),
-                    url=stored.get("url"),
-                    lang=stored.get("lang"),
-                    author=stored.get("author"),
-                    score=score,
-                    rank=rank,
+        window = max(spec.window, spec.offset + spec.limit, 1)
+        # relevance is collected by score alone (Whoosh can then skip blocks that cannot
+        # reach the top) and its ties broken below; a sort facet would score every match
+        sortedby = None if spec.sort in ("fresh", "relevance") else self._sort(spec.sort)
+        groupedby = self._facet_spec(spec.facets)
+        min_match = _min_match(tree)
+        if min_match > 1:
+            # the docs holding enough of the words, counted from the postings, then used as
+            # a filter: total and facets stay exact without recording terms per match
+            keep = self._min_match_docs(tree, min_match)
+            results = None
+            single = all(len(analysis.query_terms(getattr(c, "text", ""))) == 1 for c in tree.children)  # type: ignore[union-attr]
+            if not filters and not groupedby and sortedby is None and single:
+                # fast path: the unfiltered top matches mostly pass; the filter only if they do not
+                loose = searcher.search(q, limit=window * 3)
+                ranked = [(key, d) for key, d in loose.top_n if d in keep]
+                if len(ranked) >= min(window, len(keep)):
+                    total, facets = len(keep), {}
+                else:
+                    results = searcher.search(q, limit=window, filter=keep)
+            else:
+                results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby, filter=keep)
+            if results is not None:
+                ranked = list(results.top_n)
+                total = len(results)
+                facets = self._facets(results, spec.facets)
+        elif _has_phrase(tree):
+            # phrase matching reads positions and can take seconds on common words: bounded in time
+            collector = searcher.collector(limit=window, sortedby=sortedby, groupedby=groupedby)
+            timed = collectors.TimeLimitCollector(collector, timelimit=PHRASE_TIME_LIMIT, use_alarm=False)
+            try:
+                searcher.search_with_collector(q, timed)
+                results = timed.results()
+                total = len(results)
+            except TimeLimit:
+                results = timed.results()
+                total = results.scored_length()
+                report.warnings.append(
+                    f"phrase search stopped after {PHRASE_TIME_LIMIT:g} s: results and total ({total}) may be incomplete"
+                )
+            finally:
+                if timed.timer is not None:
+                    timed.timer.cancel()
+            ranked = list(results.top_n)
+            facets = self._facets(results, spec.facets)
+        else:
+            results = searcher.search(q, limit=window, sortedby=sortedby, groupedby=groupedby)
+            ranked = list(results.top_n)
+            total = len(results)
+            facets = self._facets(results, spec.facets)
+        cols = self._columns(searcher)
+        cands: List[Candidate] = []
+        for key, docnum in ranked[:window]:
+            cands.append(
+                Candidate(
+                    id=cols.id(docnum),
+                    score=_score(key, spec.sort) if sortedby is not None else float(key),
+                    published=cols.published(docnum),
+                    signature=cols.signature(docnum),
                 )
             )
-        return total, hits
+        if spec.sort == "relevance":
+            cands.sort(key=_relevance_order)
+        return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded, frozenset(report.terms))
+
+    def _columns(self, searcher) -> "_Columns":  # noqa: ANN001 - whoosh searcher
+        """Column readers of this searcher's reader, kept until the index changes: opening a
+        variable-length column reads its whole offset table, which cost more than the search."""
+        reader = searcher.reader()
+        if self._columns_cache is None or self._columns_cache[0] is not reader:
+            self._columns_cache = (reader, _Columns(reader, self.schema))
+        return self._columns_cache[1]
+
+    def count_all_words(self, words: Sequence[Node]) -> int:
+        """Articles holding every one of *words* (title or body), from the postings, no filters.
+
+        An upper bound of what an all-words search with filters finds, and far cheaper for
+        a long sentence than Whoosh's nested intersection.
+        """
+        if not words:
+            return 0
+        return len(self._min_match_docs(AnyOf(tuple(words), len(words)), len(words)))
+
+    def _min_match_docs(self, tree: Node, min_match: int) -> Set[int]:
+        """Docnums holding at least *min_match* of an AnyOf's words; the per-word counts of
+        the last word list are kept, since a sentence asks twice (all words, then most)."""
+        assert isinstance(tree, AnyOf)
+        reader = self._get_searcher().reader()
+        key = tuple(sorted({getattr(c, "text", "") for c in tree.children}))
+        # the reader itself (not its id, which a new reader may reuse) marks the index state
+        if self._coverage_key is None or self._coverage_key[0] is not reader or self._coverage_key[1] != key:
+            self._coverage = _word_counts(reader, tree)
+            self._coverage_key = (reader, key)
+        return {d for d, c in self._coverage.items() if c >= min_match}
+
+    def load(self, ids: Sequence[str]) -> Dict[str, RawHit]:
+        """Stored fields of these articles (missing ids are left out)."""
+        searcher = self._get_searcher()
+        out: Dict[str, RawHit] = {}
+        for article_id in ids:
+            stored = searcher.document(id=article_id)
+            if stored is None:
+                continue
+            out[article_id] = RawHit(
+                id=stored["id"],
+                title=stored.get("title", ""),
+                body=stored.get("body", ""),
+                source=stored.get("source", ""),
+                published=_aware(stored.get("published")),
+                url=stored.get("url"),
+                lang=stored.get("lang"),
+                author=stored.get("author"),
+                score=0.0,
+                rank=0,
+            )
+        return out
+
+    def copies_of(self, signature: Tuple[int, ...], spec: Optional[SearchSpec] = None) -> List[str]:
+        """Ids of indexed near-copies of *signature* (passing *spec*'s filters when given)."""
+        return self.copies_of_many([signature], spec)[0]
+
+    def copies_of_many(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
+        """For each signature, the ids of indexed near-copies; one term lookup for all of them.
+
+        Copies are found by their lookup keys and the search's filters, not by re-running
+        the query: a copy of a story holds (nearly) the same words.
+        """
+        out: List[List[str]] = [[] for _ in signatures]
+        reader = self._get_searcher().reader()
+        # a key shared by many articles is a stock phrase ("said in a statement"), not a copy:
+        # such keys only add candidates to reject
+        keys = sorted(
+            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)}
+            if reader.doc_frequency("dupkeys", k) <= MAX_KEY_SHARE
+        )
+        if not keys:
+            return out
+        q: wq.Query = wq.Or([wq.Term("dupkeys", k) for k in keys])
+        filters = self._filters(spec) if spec is not None else []
+        if filters:
+            q = wq.And([q] + filters)
+        searcher = self._get_searcher()
+        cols = self._columns(searcher)
+        firsts = [set(sig[: dedupe.BUCKET_KEYS]) for sig in signatures]
+        # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
+        # unscored: only membership matters, and scoring every candidate cost more than the rest
+        for n, docnum in enumerate(searcher.docs_for_query(q)):
+            if n >= MAX_COPIES * max(1, len(signatures)):
+                break
+            theirs = cols.signature(docnum)
+            head = set(theirs[: dedupe.BUCKET_KEYS])
+            for i, sig in enumerate(signatures):
+                if firsts[i] & head and dedupe.is_near_duplicate(sig, theirs):
+                    out[i].append(cols.id(docnum))
+        return out
+
+    def signature_of(self, article_id: str) -> Tuple[int, ...]:
+        searcher = self._get_searcher()
+        docnum = searcher.document_number(id=article_id)
+        return self._columns(searcher).signature(docnum) if docnum is not None else ()
 
     @staticmethod
-    def _ranked(
-        searcher, q: wq.Query, sort: str, wanted: int, budget: Optional[float]
-    ) -> Tuple[List[Tuple[dict, float]], int, bool]:
-        """The first *wanted* hits in a repeatable order, and the exact number of matches.
-
-        Relevance uses Whoosh's top-k collector (it skips posting blocks that cannot
-        reach the top, which a sorted collector cannot); date sorts read the date column.
-        Either way ties are broken here — date (newest first), then id — fetching more
-        while the last place is tied, so the order never depends on segment layout.
-        """
-        fetch = wanted + 1  # one past the page: enough to see whether its last place is tied
-        cut = False
-        while True:
-            if sort == "relevance":
-                # optimize=False: score every match in one pass and count it on the way;
-                # Whoosh's block skipping would need a second pass for the exact total
-                # usequality=False and replace=0: no block skipping and no swapping in
-                # matchers that drop documents unable to reach the top, so every match
-                # is counted (Whoosh's replace() otherwise loses some from the total)
-                collector = collectors.TopCollector(limit=fetch, usequality=False, replace=0)
-                timed = _BudgetCollector(collector, budget) if budget else collector
-                searcher.search_with_collector(q, timed)
-                results = collector.results()
-                got = [(hit.fields(), float(hit.score or 0.0)) for hit in results]
-                total = collector.count()
-                cut = bool(budget) and timed.cut
-            elif sort == "newest":  # undated articles have the lowest column value: last
-                results = searcher.search(q, limit=fetch, sortedby="published", reverse=True)
-                got = [(hit.fields(), 0.0) for hit in results]
-                total = len(results)
-            else:  # oldest: the dated ones first, then the undated
-                dated = wq.DateRange("published", None, None)
-                results = searcher.search(wq.And([q, dated]), limit=fetch, sortedby="published")
-                got = [(hit.fields(), 0.0) for hit in results]
-                undated = searcher.search(wq.AndNot(q, dated), limit=max(1, fetch - len(got)))
-                if len(got) < fetch:
-                    got += [(hit.fields(), 0.0) for hit in undated][: fetch - len(got)]
-                total = len(results) + len(undated)
-            primary = (lambda g: g[1]) if sort == "relevance" else (lambda g: g[0].get("published"))
-            if cut or not (len(got) == fetch and primary(got[wanted - 1]) == primary(got[-1])):
-                break
-            fetch *= 2  # the last place is tied with everything fetched: look further
-        got.sort(key=_tie_key(sort))
-        return got, total, cut
+    def _sort(sort: str):
+        # ties always broken by date (newest first), then id, so runs repeat
+        by_date = sorting.FieldFacet("published", reverse=True)
+        by_id = sorting.FieldFacet("id")
+        if sort == "newest":
+            # not FieldFacet(reverse=True): undated articles hold the largest value and came first
+            return sorting.MultiFacet([DateOrderFacet(newest=True), by_id])
+        if sort == "oldest":
+            return sorting.MultiFacet([DateOrderFacet(newest=False), by_id])
+        return sorting.MultiFacet([sorting.ScoreFacet(), by_date, by_id])
 
     @staticmethod
     def _filters(spec: SearchSpec) -> List[wq.Query]:
@@ -890,23 +1212,41 @@ class WhooshEngine:
             out.append(wq.DateRange("published", _naive_utc(spec.since), _naive_utc(spec.until)))
         if spec.lang:
             out.append(wq.Term("lang", spec.lang.lower()))
+        if spec.domains:
+            out.append(wq.Or([wq.Term("domains", _clean_domain(d)) for d in spec.domains]))
+        if spec.exclude_sources:
+            out.append(wq.Not(wq.Or([wq.Term("source_key", s.casefold()) for s in spec.exclude_sources])))
+        if spec.exclude_ids:
+            out.append(wq.Not(wq.Or([wq.Term("id", i) for i in spec.exclude_ids])))
         return out
 
     # ------------------------------------------------------------ query tree -> whoosh
 
     def compile(self, node: Node) -> wq.Query:
         """Compile an engine-free query tree to a Whoosh query (NullQuery if nothing is searchable)."""
+        return self.compile_report(node)[0]
+
+    def compile_report(self, node: Node) -> Tuple[wq.Query, "CompileReport"]:
+        """Compile *node*; also report how prefix/fuzzy words expanded and what was cut."""
+        self._report = CompileReport()
         compiled = self._compile(node)
-        return compiled if compiled is not None else wq.NullQuery
+        report, self._report = self._report, CompileReport()
+        return (compiled if compiled is not None else wq.NullQuery), report
 
     def _compile(self, node: Node) -> Optional[wq.Query]:
         if isinstance(node, Word):
             return self._word(node.text, node.field, slop=0)
         if isinstance(node, Phrase):
             return self._word(node.text, node.field, slop=node.slop)
+        if isinstance(node, Prefix):
+            return self._expand(node.text, node.field, node, prefix=True)
+        if isinstance(node, Fuzzy):
+            return self._expand(node.text, node.field, node, prefix=False)
+        if isinstance(node, DateRange):
+            return wq.DateRange("published", _naive_utc(node.start), _naive_utc(node.end))
         if isinstance(node, Not):
             return self._compile(node.child)
-        if isinstance(node, Or):
+        if isinstance(node, (Or, AnyOf)):
             kids = [k for k in (self._compile(c) for c in node.children) if k is not None]
             return wq.Or(kids) if len(kids) > 1 else (kids[0] if kids else None)
         if isinstance(node, And):
@@ -924,6 +1264,13 @@ class WhooshEngine:
             return wq.Term("source_key", text.strip().casefold())
         if field == "lang":
             return wq.Term("lang", text.strip().lower())
+        if field == "site":
+            return wq.Term("domains", _clean_domain(text))
+        if field == "url":
+            words = url_words(text)
+            if not words:
+                return None
+            return wq.And([wq.Term("urlwords", w) for w in words]) if len(words) > 1 else wq.Term("urlwords", words[0])
         terms = analysis.query_terms(text)
         if not terms:
             return None
@@ -951,6 +1298,194 @@ class WhooshEngine:
                 q = wq.And([wq.Or([wq.Term("title", terms[0]), wq.Term("body", terms[0])]), wq.Term("id", stored["id"])])
                 return len(searcher.search(q, limit=1)) == 1
         return None if searcher.doc_count() == 0 else True
+
+    def _expand(self, text: str, field: Optional[str], node: Node, *, prefix: bool) -> Optional[wq.Query]:
+        """A prefix or fuzzy word as an Or of at most MAX_EXPANSION index terms (the most frequent)."""
+        folded = analysis.query_terms(text, stem=False)
+        stemmed = analysis.query_terms(text)
+        if not folded:
+            return None
+        # a multi-token word ("then-col*"): the leading tokens are plain words
+        head = [wq.Or([wq.Term(f, t) for f in (field,) if f] or [wq.Term("title", t), wq.Term("body", t)]) for t in stemmed[:-1]]
+        word = folded[-1]
+        stem = stemmed[-1] if stemmed else word
+        fields = (field,) if field else ("title", "body")
+        reader = self._get_searcher().reader()
+        freq: Dict[str, int] = {}
+        scanned = 0
+        cut = False
+        if prefix and len(word) < MIN_PREFIX:
+            # "[a*" folds to "a": too short a prefix to expand, searched as the word
+            self._report.warnings.append(f"prefix {text + '*'!r} is too short: searched {word!r}")
+            return self._word(" ".join(folded), field, slop=0)
+        if prefix:
+            # the index holds stems: "presidents*" must look for "presid..."
+            base = stem if word.startswith(stem) else word
+            for f in fields:
+                scanned = 0
+                # iter_prefix hands over each term's stats with it: no second lookup per term
+                for btext, info in reader.iter_prefix(f, base):
+                    scanned += 1
+                    if scanned > MAX_SCAN:
+                        cut = True
+                        break
+                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    freq[t] = freq.get(t, 0) + info.doc_frequency()
+        else:
+            dist = getattr(node, "distance", 1)
+            for f in fields:
+                scanned = 0
+                # sharing the first letter keeps the scan to one slice of the lexicon
+                for btext in reader.expand_prefix(f, stem[:1]):
+                    scanned += 1
+                    if scanned > MAX_SCAN:
+                        cut = True
+                        break
+                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    if abs(len(t) - len(stem)) > dist:
+                        continue
+                    if _edit_distance(t, stem, limit=dist + 1) <= dist:
+                        freq[t] = freq.get(t, 0) + reader.doc_frequency(f, t)
+        label = f"{text}*" if prefix else f"{text}~{getattr(node, 'distance', 1)}"
+        chosen = sorted(freq, key=lambda t: (-freq[t], t))
+        if len(chosen) > MAX_EXPANSION:
+            cut = True
+            chosen = chosen[:MAX_EXPANSION]
+        if cut:
+            self._report.warnings.append(
+                f"{label!r} matches too many words: searched the {len(chosen)} most frequent"
+            )
+        self._report.expanded[label] = len(chosen)
+        self._report.terms.update(chosen)
+        if not chosen:
+            return wq.NullQuery if not head else None
+        alts = wq.Or([wq.Term(f, t) for t in chosen for f in fields])
+        return wq.And(head + [alts]) if head else alts
+
+    # ------------------------------------------------------------ facets
+
+    @staticmethod
+    def _facet_spec(names: Sequence[str]):
+        if not names:
+            return None
+        spec = {}
+        if "source" in names:
+            spec["source"] = sorting.FieldFacet("source", maptype=sorting.Count)
+        if "lang" in names:
+            spec["lang"] = sorting.FieldFacet("lang", maptype=sorting.Count)
+        if any(n in names for n in ("day", "week", "month")):
+            spec["published"] = RawColumnFacet("published", maptype=sorting.Count)
+        return spec
+
+    def _facets(self, results, names: Sequence[str]) -> Dict[str, Dict[str, int]]:
+        """Counts per facet value over every match (not just the page)."""
+        if not names:
+            return {}
+        out: Dict[str, Dict[str, int]] = {}
+        for name in ("source", "lang"):
+            if name in names:
+                groups = results.groups(name)
+                out[name] = {str(k): int(v) for k, v in groups.items() if k not in (None, "")}
+        if "published" in (results._facetmaps or {}):
+            stamps = results.groups("published")
+            field = self.schema["published"]
+            for unit in ("day", "week", "month"):
+                if unit in names:
+                    out[unit] = _date_buckets(
+                        ((field.from_column_value(k) if k != _NO_DATE else None, v) for k, v in stamps.items()), unit
+                    )
+        return {name: out[name] for name in names if name in out}
+
+    # ------------------------------------------------------------ vocabulary, related, sources
+
+    def term_frequency(self, term: str) -> int:
+        """Articles whose title or body holds the analysed *term*."""
+        reader = self._get_searcher().reader()
+        return max(reader.doc_frequency("body", term), reader.doc_frequency("title", term))
+
+    def similar_terms(self, term: str, max_distance: int = 2, limit: int = 5) -> List[Tuple[int, int, str]]:
+        """Index terms near *term*: (edit distance, -frequency, term), best first, bounded scan."""
+        reader = self._get_searcher().reader()
+        found: Dict[str, Tuple[int, int]] = {}
+        for f in ("body", "title"):
+            scanned = 0
+            for btext in reader.expand_prefix(f, term[:1]):
+                scanned += 1
+                if scanned > MAX_SCAN:
+                    break
+                t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                if t == term or abs(len(t) - len(term)) > max_distance:
+                    continue
+                d = _edit_distance(t, term, limit=max_distance + 1)
+                if d <= max_distance:
+                    df = reader.doc_frequency(f, t)
+                    old = found.get(t)
+                    found[t] = (d, -max(df, -old[1] if old else 0))
+        ranked = sorted((d, nf, t) for t, (d, nf) in found.items())
+        return ranked[:limit]
+
+    def surface_of(self, term: str) -> Optional[str]:
+        """A readable word of the texts that analyses to *term* (for did-you-mean), if any."""
+        searcher = self._get_searcher()
+        for hit in searcher.search(wq.Or([wq.Term("title", term), wq.Term("body", term)]), limit=1):
+            stored = hit.fields()
+            for text in (stored.get("title", ""), stored.get("body", "")):
+                for t, _pos, start, end in analysis.analyze(text or "", lang=stored.get("lang")):
+                    if t == term:
+                        return text[start:end]
+        return None
+
+    def more_like(self, article_id: str, spec: SearchSpec, *, numterms: int = 20) -> Optional["EngineAnswer"]:
+        """Articles like *article_id* (key terms of its title and body), itself excluded; None if unknown."""
+        searcher = self._get_searcher()
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        stored = searcher.stored_fields(docnum)
+        text = f"{stored.get('title', '')}\n{stored.get('title', '')}\n{stored.get('body', '')}"
+        terms = searcher.key_terms_from_text("body", text, numterms=numterms, normalize=False)
+        parts = []
+        for term, weight in terms:
+            w = max(float(weight), 1e-6)
+            parts.append(wq.Term("title", term, boost=w))
+            parts.append(wq.Term("body", term, boost=w))
+        if not parts:
+            return EngineAnswer(0, [], {}, (), {})
+        q: wq.Query = wq.Or(parts)
+        filters = self._filters(spec) + [wq.Not(wq.Term("id", article_id))]
+        q = wq.And([q] + filters)
+        window = max(spec.window, spec.offset + spec.limit, 1)
+        results = searcher.search(q, limit=window)
+        cols = self._columns(searcher)
+        cands = [Candidate(cols.id(d), float(score), cols.published(d), cols.signature(d)) for score, d in results.top_n]
+        return EngineAnswer(len(results), cands, {}, (), {})
+
+    def sources(self) -> List[Tuple[str, int, Optional[datetime], Optional[datetime]]]:
+        """(source, articles, first date, last date) for every source, most articles first."""
+        searcher = self._get_searcher()
+        reader = searcher.reader()
+        stats: Dict[str, List[object]] = {}
+        field = self.schema["published"]
+        dates = reader.column_reader("published", translate=False) if reader.has_column("published") else None
+        sources = reader.column_reader("source") if reader.has_column("source") else None
+        for docnum in reader.all_doc_ids():
+            if sources is not None:
+                name = sources[docnum]
+                name = name.decode("utf-8") if isinstance(name, bytes) else name
+            else:  # pragma: no cover - the schema always has the column
+                name = reader.stored_fields(docnum).get("source", "")
+            when = None
+            if dates is not None:
+                raw = dates[docnum]
+                when = field.from_column_value(raw) if raw not in (None, _NO_DATE) else None
+            entry = stats.setdefault(name or "", [0, None, None])
+            entry[0] = int(entry[0]) + 1  # type: ignore[call-overload]
+            if when is not None:
+                entry[1] = when if entry[1] is None or when < entry[1] else entry[1]  # type: ignore[operator]
+                entry[2] = when if entry[2] is None or when > entry[2] else entry[2]  # type: ignore[operator]
+        rows = [(name, int(c), _aware(lo), _aware(hi)) for name, (c, lo, hi) in stats.items()]  # type: ignore[misc]
+        rows.sort(key=lambda r: (-r[1], r[0].casefold(), r[0]))
+        return rows
 
     # ------------------------------------------------------------ stats
 

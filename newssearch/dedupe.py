@@ -1,0 +1,158 @@
+"""Near-duplicate signatures (bottom-k MinHash over word shingles) and collapsing; engine-free.
+
+Syndicated copies of one story differ by a dateline, a byline or an edited sentence. The
+signature of an article is the ``SIGNATURE_SIZE`` smallest 64-bit hashes of its word
+3-shingles (analysed, unstemmed terms of title + body): a *bottom-k* MinHash sketch. Two
+sketches estimate the Jaccard similarity of the shingle sets; at or above
+``NEAR_DUPLICATE`` the articles are copies. The ``BUCKET_KEYS`` smallest hashes also go into
+the index as lookup keys: two copies share at least one of them with high probability, so
+finding an article's copies is one small term query, not a scan.
+
+Computed once at index time (the engine stores it), compared at query time.
+"""
+from __future__ import annotations
+
+import heapq
+import struct
+from hashlib import blake2b
+from typing import Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
+
+from .analysis import analyze
+
+__all__ = [
+    "SIGNATURE_SIZE",
+    "BUCKET_KEYS",
+    "NEAR_DUPLICATE",
+    "SHINGLE",
+    "signature",
+    "encode",
+    "decode",
+    "to_bytes",
+    "from_bytes",
+    "bucket_keys",
+    "similarity",
+    "collapse",
+]
+
+SHINGLE = 3
+"""Words per shingle."""
+SIGNATURE_SIZE = 32
+"""Hashes kept per article (k of bottom-k): the similarity estimate's error is about 1/sqrt(k)."""
+BUCKET_KEYS = 4
+"""Smallest hashes stored as lookup terms."""
+NEAR_DUPLICATE = 0.7
+"""Estimated Jaccard similarity of shingle sets at or above which two articles are copies."""
+
+Signature = Tuple[int, ...]
+T = TypeVar("T")
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+def signature(title: str, body: str, *, lang: Optional[str] = None) -> Signature:
+    """The bottom-k sketch of an article (sorted ascending); empty for an article with no words."""
+    terms = [t[0] for t in analyze(f"{title}\n{body}", lang=lang, stem=False)]
+    if not terms:
+        return ()
+    if len(terms) < SHINGLE:
+        shingles = {" ".join(terms)}
+    else:
+        shingles = {" ".join(terms[i : i + SHINGLE]) for i in range(len(terms) - SHINGLE + 1)}
+    return tuple(heapq.nsmallest(SIGNATURE_SIZE, {_hash(s) for s in shingles}))
+
+
+def encode(sig: Signature) -> str:
+    """A compact stored form: hex hashes joined by spaces."""
+    return " ".join(f"{h:016x}" for h in sig)
+
+
+def decode(text: Optional[str]) -> Signature:
+    """Inverse of :func:`encode`; empty for None or garbage."""
+    if not text:
+        return ()
+    try:
+        return tuple(int(part, 16) for part in text.split())
+    except ValueError:
+        return ()
+
+
+def to_bytes(sig: Signature) -> bytes:
+    """Binary stored form: big-endian unsigned 64-bit hashes."""
+    return struct.pack(f">{len(sig)}Q", *sig)
+
+
+def from_bytes(data: Optional[bytes]) -> Signature:
+    """Inverse of :func:`to_bytes`; empty for None or a length that is not a multiple of 8."""
+    if not data or len(data) % 8:
+        return ()
+    return struct.unpack(f">{len(data) // 8}Q", data)
+
+
+def bucket_keys(sig: Signature) -> List[str]:
+    """Lookup terms of a signature: its smallest hashes in hex."""
+    return [f"{h:016x}" for h in sig[:BUCKET_KEYS]]
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of the two shingle sets (0..1)."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    k = min(len(a), len(b), SIGNATURE_SIZE)
+    sa, sb = set(a), set(b)
+    union_bottom = sorted(sa | sb)[:k]
+    both = sum(1 for h in union_bottom if h in sa and h in sb)
+    return both / k
+
+
+def is_near_duplicate(a: Signature, b: Signature, threshold: float = NEAR_DUPLICATE) -> bool:
+    """True when *a* and *b* look like copies of one article."""
+    return bool(a) and bool(b) and similarity(a, b) >= threshold
+
+
+def collapse(
+    items: Sequence[T], sig_of: Callable[[T], Signature], threshold: float = NEAR_DUPLICATE
+) -> List[Tuple[T, List[T]]]:
+    """Group ranked *items* into (first, [later copies]) keeping the first (best) of each story.
+
+    Only items sharing a bucket key are compared, so this is near-linear in len(items).
+    """
+    groups: List[Tuple[T, List[T]]] = []
+    leaders_by_key: Dict[Hashable, List[int]] = {}
+    for item in items:
+        sig = sig_of(item)
+        keys = bucket_keys(sig)
+        home = None
+        seen: set = set()
+        for key in keys:
+            for g in leaders_by_key.get(key, ()):
+                if g in seen:
+                    continue
+                seen.add(g)
+                if is_near_duplicate(sig, sig_of(groups[g][0]), threshold):
+                    home = g
+                    break
+            if home is not None:
+                break
+        if home is None:
+            groups.append((item, []))
+            for key in keys:
+                leaders_by_key.setdefault(key, []).append(len(groups) - 1)
+        else:
+            groups[home][1].append(item)
+    return groups
+
+
+def group_counts(sigs: Iterable[Signature], threshold: float = NEAR_DUPLICATE) -> Tuple[int, int]:
+    """(articles that are exact copies of an earlier one, articles that are near copies but not exact).
+
+    For measuring a corpus; exact means an identical signature.
+    """
+    items = list(sigs)
+    exact = len(items) - len(set(s for s in items if s)) - sum(1 for s in items if not s)
+    groups = collapse(list(dict.fromkeys(s for s in items if s)), lambda s: s, threshold)
+    near = sum(len(copies) for _first, copies in groups)
+    return exact, near

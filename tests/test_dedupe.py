@@ -1,0 +1,38 @@
+"""Near-duplicate signatures: copies with small edits are near, different stories are not."""
+from __future__ import annotations
+
+from newssearch import dedupe
+
+from .newsroom import newsroom
+
+
+def _sigs():
+    return {a.id: dedupe.signature(a.title, a.body) for a in newsroom()}
+
+
+def test_edited_copies_are_near_and_other_stories_are_not():
+    s = _sigs()
+    assert dedupe.is_near_duplicate(s["wire-1"], s["copy-1"])
+    assert dedupe.is_near_duplicate(s["wire-1"], s["copy-2"])
+    assert not dedupe.is_near_duplicate(s["wire-1"], s["toll-1"])
+    assert dedupe.similarity(s["harbour-1"], s["harbour-1"]) == 1.0
+
+
+def test_signature_ignores_case_and_accents_and_round_trips():
+    a = dedupe.signature("Zoë Brandt visits", "The minister met the union.")
+    b = dedupe.signature("ZOE BRANDT VISITS", "the minister met the union")
+    assert a == b and len(a) <= dedupe.SIGNATURE_SIZE
+    assert dedupe.from_bytes(dedupe.to_bytes(a)) == a
+    assert dedupe.decode(dedupe.encode(a)) == a
+    assert dedupe.signature("", "") == ()
+
+
+def test_collapse_keeps_the_first_of_each_story_in_rank_order():
+    s = _sigs()
+    order = ["copy-2", "toll-1", "wire-1", "harbour-1", "copy-1"]
+    groups = dedupe.collapse(order, lambda i: s[i])
+    assert [(first, rest) for first, rest in groups] == [
+        ("copy-2", ["wire-1", "copy-1"]),
+        ("toll-1", []),
+        ("harbour-1", []),
+    ]
