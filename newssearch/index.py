@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
@@ -106,7 +106,9 @@ class NewsIndex:
         Everything from one call is committed together.
         """
         start = time.perf_counter()
-        added, updated, unchanged = self._engine.upsert((a, content_hash(a)) for a in articles)
+        added, updated, unchanged = self._engine.upsert(
+            (a, content_hash(a)) for a in map(_with_language, articles)
+        )
         return IngestReport(added, updated, unchanged, (), time.perf_counter() - start)
 
     def add_paths(
@@ -130,6 +132,7 @@ class NewsIndex:
                 if isinstance(record, Rejected):
                     rejected.append(record)
                 else:
+                    record = _with_language(record)
                     yield record, content_hash(record)
 
         added, updated, unchanged = self._engine.upsert(good())
@@ -209,6 +212,14 @@ class NewsIndex:
         return IndexStats(path=str(self.path), **self._engine.stats())  # type: ignore[arg-type]
 
 
+def _with_language(article: Article) -> Article:
+    """*article* with ``lang`` detected from its text when the input gave none."""
+    if article.lang:
+        return article
+    lang = analysis.detect_language(f"{article.title}\n{article.body}")
+    return replace(article, lang=lang) if lang else article
+
+
 def _has_searchable(node: Node) -> bool:
     """True when some positive part of the query has a term or an exact-field value."""
     if isinstance(node, (Word, Phrase)):
@@ -223,7 +234,8 @@ def highlight_terms(node: Node) -> Set[str]:
     out: Set[str] = set()
     if isinstance(node, (Word, Phrase)):
         if node.field in (None, "title", "body"):
-            out.update(analysis.query_terms(node.text))
+            for alternatives in analysis.query_alternatives(node.text):
+                out.update(alternatives)
     elif isinstance(node, (And, Or)):
         for child in node.children:
             out |= highlight_terms(child)

@@ -24,7 +24,12 @@ _ELLIPSIS = "\u2026"
 
 
 def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
-    return [(s, e, t) for t, _pos, s, e in analyze(text, lang=lang) if t in terms]
+    spans: List[Tuple[int, int, str]] = []
+    for t, _pos, s, e in analyze(text, lang=lang):
+        # a word may give several terms at one position: mark it once
+        if t in terms and not (spans and spans[-1][0] == s):
+            spans.append((s, e, t))
+    return spans
 
 
 def _window(text: str, spans: List[Tuple[int, int, str]], width: int) -> Tuple[int, int]:

@@ -9,6 +9,7 @@ index directory unpickles data from it. Only open indexes you built yourself.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 from dataclasses import dataclass
@@ -37,6 +38,18 @@ FORMAT_VERSION = 1
 TITLE_BOOST = 2.0
 """A title match weighs this many body matches (BM25F field weight)."""
 
+# The language of the document being added. Whoosh gives a field analyzer no per-document
+# arguments, so upsert sets this around add_document/update_document (which analyse in
+# the calling thread) and NewsTokenizer reads it: words are stemmed for the article's
+# language. Queries leave it None. A multi-process writer (procs>1) would analyse in
+# other processes without it: it would have to pass lang along with each document.
+_DOC_LANG: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("newssearch_doc_lang", default=None)
+# The same for compiling a query: (the search's language, the languages the index holds),
+# read by _word without threading them through every _compile call.
+_QUERY_LANGS: contextvars.ContextVar[Tuple[Optional[str], Optional[Tuple[str, ...]]]] = contextvars.ContextVar(
+    "newssearch_query_langs", default=(None, None)
+)
+
 _META_FILE = "newssearch.json"
 _INDEX_NAME = "MAIN"
 
@@ -63,7 +76,7 @@ class NewsTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         # one Token mutated and re-yielded, as Whoosh's own tokenizers do: no object per word
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term, pos, start, end in analysis.analyze(value):
+        for term, pos, start, end in analysis.analyze(value, lang=_DOC_LANG.get()):
             t.text = term
             t.boost = 1.0
             t.stopped = False
@@ -95,6 +108,13 @@ def build_schema() -> Schema:
         author=STORED,
         chash=STORED,
     )
+
+
+def _any_term(field: str, terms: Sequence[str]) -> wq.Query:
+    """One term, or any of several alternatives for one word."""
+    if len(terms) == 1:
+        return wq.Term(field, terms[0])
+    return wq.Or([wq.Term(field, t) for t in terms])
 
 
 def _domain(url: Optional[str]) -> Optional[str]:
@@ -247,19 +267,19 @@ class WhooshEngine:
                     writer.commit(merge=False)
                     existing.close()
                     writer, existing = self._writer(), self._ix.searcher()
-                    writer.update_document(**self._fields(article, chash))
+                    self._write(writer.update_document, article, chash)
                     seen[article.id] = chash
                     dirty = True
                     continue
                 stored = existing.document(id=article.id)
                 if stored is None:
-                    writer.add_document(**self._fields(article, chash))
+                    self._write(writer.add_document, article, chash)
                     added += 1
                     dirty = True
                 elif stored.get("chash") == chash:
                     unchanged += 1
                 else:
-                    writer.update_document(**self._fields(article, chash))
+                    self._write(writer.update_document, article, chash)
                     updated += 1
                     dirty = True
                 seen[article.id] = chash
@@ -273,6 +293,14 @@ class WhooshEngine:
         else:
             writer.cancel()
         return added, updated, unchanged
+
+    def _write(self, method, article: Article, chash: str) -> None:
+        """Call the writer's add/update *method* with the article's language in effect."""
+        token = _DOC_LANG.set(article.lang.lower() if article.lang else None)
+        try:
+            method(**self._fields(article, chash))
+        finally:
+            _DOC_LANG.reset(token)
 
     def _writer(self):
         try:
@@ -326,7 +354,7 @@ class WhooshEngine:
 
     def search(self, tree: Node, spec: SearchSpec) -> Tuple[int, List[RawHit]]:
         """Run *tree* with *spec*; returns (total matches, the requested page of hits)."""
-        q = self.compile(tree)
+        q = self.compile(tree, lang=spec.lang)
         filters = self._filters(spec)
         if filters:
             q = wq.And([q] + filters)
@@ -377,10 +405,23 @@ class WhooshEngine:
 
     # ------------------------------------------------------------ query tree -> whoosh
 
-    def compile(self, node: Node) -> wq.Query:
-        """Compile an engine-free query tree to a Whoosh query (NullQuery if nothing is searchable)."""
-        compiled = self._compile(node)
+    def compile(self, node: Node, *, lang: Optional[str] = None) -> wq.Query:
+        """Compile an engine-free query tree to a Whoosh query (NullQuery if nothing is searchable).
+
+        *lang* (the search's language filter) stems query words for that language; the
+        languages the index holds are tried too (see ``analysis.query_alternatives``).
+        """
+        token = _QUERY_LANGS.set((lang.lower() if lang else None, tuple(self.languages())))
+        try:
+            compiled = self._compile(node)
+        finally:
+            _QUERY_LANGS.reset(token)
         return compiled if compiled is not None else wq.NullQuery
+
+    def languages(self) -> List[str]:
+        """The distinct ``lang`` values stored in the index."""
+        searcher = self._get_searcher()
+        return sorted(t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in searcher.lexicon("lang"))
 
     def _compile(self, node: Node) -> Optional[wq.Query]:
         if isinstance(node, Word):
@@ -407,15 +448,20 @@ class WhooshEngine:
             return wq.Term("source_key", text.strip().casefold())
         if field == "lang":
             return wq.Term("lang", text.strip().lower())
-        terms = analysis.query_terms(text)
-        if not terms:
+        lang, langs = _QUERY_LANGS.get()
+        alternatives = analysis.query_alternatives(text, lang=lang, langs=langs)
+        if not alternatives:
             return None
         fields = (field,) if field else ("title", "body")
-        if len(terms) == 1:
-            parts = [wq.Term(f, terms[0]) for f in fields]
-        else:
+        if len(alternatives) == 1:
+            parts = [_any_term(f, alternatives[0]) for f in fields]
+        elif all(len(a) == 1 for a in alternatives):
             # Whoosh's slop 1 means adjacent; ours 0 does
-            parts = [wq.Phrase(f, terms, slop=slop + 1) for f in fields]
+            parts = [wq.Phrase(f, [a[0] for a in alternatives], slop=slop + 1) for f in fields]
+        else:
+            # a word with alternative terms (Hebrew prefixes, Arabic stems...): a span
+            # sequence of Or's, since Phrase takes one term per position
+            parts = [wq.Sequence([_any_term(f, a) for a in alternatives], slop=slop + 1) for f in fields]
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
     # ------------------------------------------------------------ stats
