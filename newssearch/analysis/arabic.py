@@ -63,15 +63,28 @@ def _without_article(word: str) -> str:
     return word
 
 
-def light_stem(word: str) -> str:
-    """Lucene-style light stem of a folded Arabic word: one prefix, then suffixes."""
-    stem = _without_article(word)
-    if stem is word and word.startswith(_WAW) and len(word) >= 4:
-        stem = word[1:]
+def _strip_suffixes(stem: str) -> str:
     for suffix in _SUFFIXES:
         if stem.endswith(suffix) and len(stem) >= len(suffix) + 2:
             stem = stem[: -len(suffix)]
     return stem
+
+
+def light_stem(word: str) -> str:
+    """Lucene-style light stem of a folded Arabic word: one prefix, then suffixes.
+
+    One departure: a ``و`` stripped together with a suffix must leave three letters, else
+    it is kept as part of the word. Lucene's ``وطني`` -> ``طن`` ("ton") and ``ولاية`` ->
+    ``لا`` ("no") matched thousands of unrelated articles in saudinewsnet; ``وطن`` and
+    ``ولا`` match far fewer, while ``وقال`` -> ``قال`` and ``وشركة`` -> ``شرك`` still work.
+    """
+    bare = _without_article(word)
+    if bare is word and word.startswith(_WAW) and len(word) >= 4:
+        stem = _strip_suffixes(word[1:])
+        if len(stem) >= 3 or len(stem) == len(word) - 1:
+            return stem
+        return _strip_suffixes(word)
+    return _strip_suffixes(bare)
 
 
 def arabic_forms(word: str) -> tuple[str, ...]:
