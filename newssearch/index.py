@@ -187,7 +187,7 @@ class NewsIndex:
             limit=limit,
         )
         total, raw = self._engine.search(parsed.tree, spec)
-        terms = highlight_terms(parsed.tree)
+        terms = highlight_terms(parsed.tree, langs={r.lang for r in raw})
         hits = tuple(
             Hit(
                 id=r.id,
@@ -229,14 +229,18 @@ def _has_searchable(node: Node) -> bool:
     return False
 
 
-def highlight_terms(node: Node) -> Set[str]:
-    """Analysed terms of the positive text parts of *node*: what a snippet marks."""
+def highlight_terms(node: Node, langs: Iterable[Optional[str]] = ()) -> Set[str]:
+    """Analysed terms of the positive text parts of *node*: what a snippet marks.
+
+    *langs*: the languages of the hits, whose stemmers the query words are tried with.
+    """
     out: Set[str] = set()
+    langs = tuple(langs)
     if isinstance(node, (Word, Phrase)):
         if node.field in (None, "title", "body"):
-            for alternatives in analysis.query_alternatives(node.text):
+            for alternatives in analysis.query_alternatives(node.text, langs=langs):
                 out.update(alternatives)
     elif isinstance(node, (And, Or)):
         for child in node.children:
-            out |= highlight_terms(child)
+            out |= highlight_terms(child, langs)
     return out

@@ -226,6 +226,15 @@ def test_german_stems_with_the_language_filter(ix):
     assert found(ix, "Fahrgast", lang="de") == [GERMAN_ARTICLE.url]
 
 
+def test_query_without_language_tries_the_indexed_languages(ix):
+    # the index holds German: a query naming no language also gets German stems
+    assert query_alternatives("Häuser", langs=["en", "de"]) == [("hauser", "haus")]
+    assert query_alternatives("Häuser") == [("hauser",)]
+    hit = ix.search("Haus").hits[0]
+    assert hit.url == GERMAN_ARTICLE.url
+    assert "[[Häuser]]" in hit.snippet
+
+
 def test_ligatures_and_sharp_s_fold():
     assert query_terms("Straße") == query_terms("strasse")
     assert query_terms("Æthelred") == query_terms("aethelred")
