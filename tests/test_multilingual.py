@@ -89,10 +89,30 @@ def test_detect_language(text, lang):
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize(
+    ("folder", "lang"),
+    [
+        ("reuters-financial-news-2006-2013", "en"),
+        ("bbc-news-2004-2005", "en"),
+        ("10kgnad-german-test", "de"),
+        ("israeli-headlines-2014-2015-hebrew", "he"),
+        ("saudinewsnet-arabic", "ar"),
+    ],
+)
+def test_detect_language_on_real_corpora(folder, lang):
+    path = need_shared(CORPORA / folder)
+    with gzip.open(next(path.glob("*.jsonl.gz")), "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in itertools.islice(lines, 200)]
+    detected = [detect_language(f"{r['title'] or ''}\n{r['body'] or ''}") for r in records]
+    assert detected.count(lang) >= 0.97 * len(records), [d for d in detected if d != lang]
+
+
 def test_detect_language_gives_none_without_evidence():
     assert detect_language("") is None
     assert detect_language("1,500 3.5% !!!") is None
     assert detect_language("Xqzt Brrk") is None
+    # a stock table has one stray function word at most
+    assert detect_language("ACME CORP 2ND QTR NET Shr 81 cts vs 57 cts Net 3,660 vs 2,437 Rev 28.5 mln i") is None
 
 
 def test_detected_language_is_stored_and_filters(ix):
@@ -146,6 +166,15 @@ def test_hebrew_phrase_keeps_order(ix):
     assert found(ix, '"מסר דובר"') == []
     assert found(ix, '"החטופים ולנצח"') == [HEBREW_ARTICLE.url]
     assert found(ix, '"חטופים נצח"') == [HEBREW_ARTICLE.url]
+
+
+def test_maqaf_and_hyphen_split_but_phrases_still_match(tmp_path):
+    with newssearch.open_index(tmp_path / "ix", create=True) as index:
+        index.add([Article(title="התלמידים חזרו לבית־הספר", body="Pupils went back to the then-closed school.",
+                           url="https://example.org/school")])  # fmt: skip
+        for query in ("בית־ספר", '"בית ספר"', '"לבית הספר"', "ספר", '"then closed"', "then-closed"):
+            assert index.search(query).total == 1, query
+        assert index.search('"ספר בית"').total == 0
 
 
 # ---------------------------------------------------------------- Arabic
