@@ -94,7 +94,7 @@ def arabic_forms(word: str) -> tuple[str, ...]:
     ``وظائف`` stems to ``ظائف`` but ``الوظائف`` to ``وظائف``; the article-less form
     ``وظائف`` joins them, while the stem joins ``شركات`` with ``شركة``. Only a form
     that starts with ``و`` needs the second term (``الشركات`` and ``شركات`` share their
-    stem): adding it to every word cost 41% more postings and 40% of indexing speed.
+    stem): adding it to every word gave 41% more postings on saudinewsnet, this 7%.
     """
     stem = light_stem(word)
     bare = _without_article(word)
