@@ -10,7 +10,7 @@ import hashlib
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
@@ -269,7 +269,7 @@ class NewsIndex:
         """
         start = time.perf_counter()
         with self.writing("index") as engine:
-            added, updated, unchanged = engine.upsert((a, content_hash(a)) for a in articles)
+            added, updated, unchanged = engine.upsert((a, content_hash(a)) for a in map(_with_language, articles))
         return IngestReport(added, updated, unchanged, (), time.perf_counter() - start)
 
     def add_paths(
@@ -311,6 +311,7 @@ class NewsIndex:
                 elif isinstance(record, IngestWarning):
                     warnings.append(record)
                 else:
+                    record = _with_language(record)
                     yield record, content_hash(record)
 
         with self.writing("index") as engine:
@@ -468,7 +469,8 @@ class NewsIndex:
                     if other != first.id and other not in copies[first.id]:
                         copies[first.id].append(other)
         stored = self._engine.load([first.id for first, _ in shown])
-        terms = highlight_terms(tree) | answer.expanded_terms
+        # query words tried with the stemmers of the hits' languages too
+        terms = highlight_terms(tree, langs={r.lang for r in stored.values()}) | answer.expanded_terms
         hits: List[Hit] = []
         for rank, (first, _rest) in enumerate(shown, start=spec.offset + 1):
             r = stored.get(first.id)
@@ -601,6 +603,14 @@ def _facet_names(facets: Union[bool, Sequence[str], None]) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _with_language(article: Article) -> Article:
+    """*article* with ``lang`` detected from its text when the input gave none."""
+    if article.lang:
+        return article
+    lang = analysis.detect_language(f"{article.title}\n{article.body}")
+    return replace(article, lang=lang) if lang else article
+
+
 def _has_searchable(node: Node) -> bool:
     """True when some positive part of the query has a term, an exact-field value or a date."""
     if isinstance(node, DateRange):
@@ -616,16 +626,21 @@ def _has_searchable(node: Node) -> bool:
     return False
 
 
-def highlight_terms(node: Node) -> Set[str]:
-    """Analysed terms of the positive text parts of *node*: what a snippet marks."""
+def highlight_terms(node: Node, langs: Iterable[Optional[str]] = ()) -> Set[str]:
+    """Analysed terms of the positive text parts of *node*: what a snippet marks.
+
+    *langs*: the languages of the hits, whose stemmers the query words are tried with.
+    """
     out: Set[str] = set()
+    langs = tuple(langs)
     if isinstance(node, (Word, Phrase)):
         if node.field in (None, "title", "body"):
-            out.update(analysis.query_terms(node.text))
+            for alternatives in analysis.query_alternatives(node.text, langs=langs):
+                out.update(alternatives)
     elif isinstance(node, (Prefix, Fuzzy)):
         # the snippet marks the word as typed; expansions are engine-side
         out.update(analysis.query_terms(node.text))
     elif isinstance(node, (And, Or, AnyOf)):
         for child in node.children:
-            out |= highlight_terms(child)
+            out |= highlight_terms(child, langs)
     return out

@@ -56,7 +56,11 @@ def _analysed(text: str, start: int, end: int, terms: AbstractSet[str], lang: Op
     if start > 0:
         space = text.find(" ", start, start + 40)
         start = space + 1 if space != -1 else start
-    spans = [(start + s, start + e, t) for t, _pos, s, e in analyze(text[start:end], lang=lang) if t in terms]
+    spans: List[Tuple[int, int, str]] = []
+    for t, _pos, s, e in analyze(text[start:end], lang=lang):
+        # a word may give several terms at one position: mark it once
+        if t in terms and not (spans and spans[-1][0] == start + s):
+            spans.append((start + s, start + e, t))
     return spans, end
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newssearch.analysis import ANALYSIS_VERSION, analyze, fold, query_terms
+from newssearch.analysis import ANALYSIS_VERSION, analyze, fold, query_alternatives, query_terms
 import newssearch.analysis as analysis_package
 from newssearch.analysis import _unicode
 from newssearch.analysis.tokenize import BMP_TOKEN_RE, TOKEN_RE
@@ -19,12 +19,22 @@ GERSHAYIM = "\u05f4"
 GERESH = "\u05f3"
 
 
+def primary(tokens):
+    """The first token at each position (a word may add alternatives at its position)."""
+    out, last = [], None
+    for token in tokens:
+        if token[1] != last:
+            out.append(token)
+            last = token[1]
+    return out
+
+
 def terms(text: str, **kw) -> list[str]:
-    return [t[0] for t in analyze(text, **kw)]
+    return [t[0] for t in primary(analyze(text, **kw))]
 
 
 def surfaces(text: str, **kw) -> list[str]:
-    return [text[s:e] for _, _, s, e in analyze(text, **kw)]
+    return [text[s:e] for _, _, s, e in primary(analyze(text, **kw))]
 
 
 def one_term(text: str, **kw) -> str:
@@ -192,7 +202,7 @@ def test_cyrillic_stemmed_only_with_russian():
 )
 def test_a_token_never_mixes_scripts(text, expected):
     assert surfaces(text) == expected
-    assert [t[1] for t in analyze(text)] == list(range(len(expected)))
+    assert [t[1] for t in primary(analyze(text))] == list(range(len(expected)))
 
 
 @pytest.mark.parametrize(
@@ -207,7 +217,7 @@ def test_a_token_never_mixes_scripts(text, expected):
     ],
 )
 def test_offsets_point_at_the_original_words(text, expected):
-    tokens = analyze(text)
+    tokens = primary(analyze(text))
     assert [text[s:e] for _, _, s, e in tokens] == expected
     assert [t[1] for t in tokens] == list(range(len(expected)))
 
@@ -296,15 +306,21 @@ texts = st.text(
 @given(text=texts, lang=st.sampled_from([None, "en", "de", "ru", "he", "ar", "zz"]))
 def test_property_offsets_positions_and_query_agreement(text, lang):
     tokens = analyze(text, lang=lang)
-    assert [t[1] for t in tokens] == list(range(len(tokens)))
+    firsts = primary(tokens)
+    assert [t[1] for t in firsts] == list(range(len(firsts)))
     previous_end = 0
-    for term, _, start, end in tokens:
+    for term, pos, start, end in firsts:
         assert term
         assert previous_end <= start < end <= len(text)
         previous_end = end
         surface = text[start:end]
         assert TOKEN_RE.fullmatch(surface)
+        at_pos = [t for t in tokens if t[1] == pos]
+        # alternatives share the word's offsets, and the query side knows them all
+        assert {(s, e) for _, _, s, e in at_pos} == {(start, end)}
         assert query_terms(surface, lang=lang) == [term]
+        [alternatives] = query_alternatives(surface, lang=lang)
+        assert {t[0] for t in at_pos} <= set(alternatives)
 
 
 @settings(max_examples=300, deadline=None)
@@ -313,6 +329,6 @@ def test_property_fast_pattern_agrees_with_full_pattern(text):
     bmp_only = "".join(ch for ch in text if ord(ch) <= 0xFFFF)
     spans = [m.span() for m in TOKEN_RE.finditer(bmp_only)]
     assert [m.span() for m in BMP_TOKEN_RE.finditer(bmp_only)] == spans
-    assert [(s, e) for _, _, s, e in analyze(bmp_only)] == [
+    assert [(s, e) for _, _, s, e in primary(analyze(bmp_only))] == [
         (s, e) for s, e in spans if query_terms(bmp_only[s:e])
     ]

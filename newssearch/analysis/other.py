@@ -14,17 +14,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from newssearch.analysis._unicode import MARK
 from newssearch.analysis.tokenize import JOINERS
 
 _DROP_JOINERS = str.maketrans("", "", JOINERS)
 _YO = str.maketrans("ё", "е")
+# NFKC can turn a letter into mark + letter (Thai SARA AM -> NIKHAHIT + SARA AA): a mark
+# cannot start a token, so a term starting with one would tokenise differently when
+# analysed again; dropping it keeps folding stable.
+_LEADING_MARKS = re.compile(f"^[{MARK}]+")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
 def fold_other(token: str) -> str:
     """Fold a token of a script without special rules: NFKC, casefold, no joiners."""
     word = unicodedata.normalize("NFKC", token).casefold()
-    return word.translate(_DROP_JOINERS).translate(_YO)
+    word = word.translate(_DROP_JOINERS).translate(_YO)
+    return _LEADING_MARKS.sub("", word) if word and not word[0].isalpha() else word
 
 
 def fold_number(token: str) -> str:

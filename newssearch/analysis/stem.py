@@ -2,8 +2,9 @@
 
 A stemmer is chosen per (language, script) pair because one article mixes scripts:
 Latin-script names inside Russian text are stemmed as English, Cyrillic words only
-with ``lang="ru"``. Hebrew- and Arabic-script words are not stemmed yet; their
-stemmers (Hebrew prefixes, Arabic light stemming) slot into ``stemmer_names``.
+with ``lang="ru"``. Hebrew- and Arabic-script words are not Snowball-stemmed: their
+prefix and light-stem forms come from ``hebrew.hebrew_forms`` and ``arabic.arabic_forms``
+whatever the language (see ``pipeline``).
 """
 
 from __future__ import annotations

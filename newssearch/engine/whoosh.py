@@ -9,6 +9,7 @@ index directory unpickles data from it. Only open indexes you built yourself.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -60,6 +61,18 @@ CHUNK_DOCS = 25_000
 PARALLEL_MIN_DOCS = 1_000
 """Below this many articles a write stays on one core (a second process costs ~0.3 s)."""
 
+# The language of the document being added, for Whoosh's own writer path. Whoosh gives a
+# field analyzer no per-document arguments, so a caller of a plain Whoosh writer sets this
+# around add_document and NewsTokenizer reads it. FastSegmentWriter, which every write of
+# ours goes through (in this process and in the helper process), takes the language from
+# the document's own `lang` field instead, so it travels with each document.
+_DOC_LANG: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("newssearch_doc_lang", default=None)
+# The same for compiling a query: (the search's language, the languages the index holds),
+# read by _word without threading them through every _compile call.
+_QUERY_LANGS: contextvars.ContextVar[Tuple[Optional[str], Optional[Tuple[str, ...]]]] = contextvars.ContextVar(
+    "newssearch_query_langs", default=(None, None)
+)
+
 _META_FILE = "newssearch.json"
 _INDEX_NAME = "MAIN"
 
@@ -86,7 +99,7 @@ class NewsTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         # one Token mutated and re-yielded, as Whoosh's own tokenizers do: no object per word
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for term, pos, start, end in analysis.analyze(value):
+        for term, pos, start, end in analysis.analyze(value, lang=_DOC_LANG.get()):
             t.text = term
             t.boost = 1.0
             t.stopped = False
@@ -230,7 +243,7 @@ class FastSegmentWriter(writing.SegmentWriter):
                 if field.indexed:
                     table = self._posting_table(fieldname, field)
                     if isinstance(field.analyzer, NewsTokenizer):
-                        length = self._index_text(table, value, docnum)
+                        length = self._index_text(table, value, docnum, fields.get("lang"))
                     else:
                         for tbytes, freq, _weight, vbytes in field.index(value):
                             entry = table.get(tbytes)
@@ -257,14 +270,15 @@ class FastSegmentWriter(writing.SegmentWriter):
         self.docnum += 1
 
     @staticmethod
-    def _index_text(table: Dict[object, list], value: str, docnum: int) -> int:
-        terms = analysis.index_terms(value)
+    def _index_text(table: Dict[object, list], value: str, docnum: int, lang: Optional[str]) -> int:
+        terms, positions = analysis.index_terms(value, lang=lang)
+        getterm = terms.__getitem__
         # group positions by term with a C-level sort instead of a Python loop per token
         # (the sort is stable, so each term's positions stay in order)
-        order = sorted(range(len(terms)), key=terms.__getitem__)
+        order = sorted(range(len(terms)), key=getterm)
         single = _SINGLE_POSITION
-        for term, group in groupby(order, terms.__getitem__):
-            poslist = list(group)
+        for term, group in groupby(order, getterm):
+            poslist = list(group) if positions is None else [positions[i] for i in group]
             entry = table.get(term)
             if entry is None:
                 entry = table[term] = [array("I"), array("I"), []]
@@ -274,6 +288,7 @@ class FastSegmentWriter(writing.SegmentWriter):
             # inline fast path of _encode_positions for the commonest case
             value = single.get(poslist[0]) if n == 1 else None
             entry[2].append(value if value is not None else _encode_positions(poslist))
+        # Whoosh counts a field's length as the terms it indexed, forms included
         return len(terms)
 
     def add_reader(self, reader):  # pragma: no cover - merging is done by a plain writer
@@ -441,6 +456,13 @@ def build_schema() -> Schema:
         urlwords=KEYWORD(lowercase=True, scorable=False),
         domains=KEYWORD(lowercase=True, scorable=False),
     )
+
+
+def _any_term(field: str, terms: Sequence[str]) -> wq.Query:
+    """One term, or any of several alternatives for one word."""
+    if len(terms) == 1:
+        return wq.Term(field, terms[0])
+    return wq.Or([wq.Term(field, t) for t in terms])
 
 
 def _domain(url: Optional[str]) -> Optional[str]:
@@ -1025,7 +1047,7 @@ class WhooshEngine:
         ``fresh``, by relevance: NewsIndex re-ranks). Stored fields are loaded later, only
         for the hits shown (:meth:`load`).
         """
-        q, report = self.compile_report(tree)
+        q, report = self.compile_report(tree, lang=spec.lang)
         filters = self._filters(spec)
         if filters:
             q = wq.And([q] + filters)
@@ -1222,16 +1244,29 @@ class WhooshEngine:
 
     # ------------------------------------------------------------ query tree -> whoosh
 
-    def compile(self, node: Node) -> wq.Query:
-        """Compile an engine-free query tree to a Whoosh query (NullQuery if nothing is searchable)."""
-        return self.compile_report(node)[0]
+    def compile(self, node: Node, *, lang: Optional[str] = None) -> wq.Query:
+        """Compile an engine-free query tree to a Whoosh query (NullQuery if nothing is searchable).
 
-    def compile_report(self, node: Node) -> Tuple[wq.Query, "CompileReport"]:
+        *lang* (the search's language filter) stems query words for that language; the
+        languages the index holds are tried too (see ``analysis.query_alternatives``).
+        """
+        return self.compile_report(node, lang=lang)[0]
+
+    def compile_report(self, node: Node, *, lang: Optional[str] = None) -> Tuple[wq.Query, "CompileReport"]:
         """Compile *node*; also report how prefix/fuzzy words expanded and what was cut."""
         self._report = CompileReport()
-        compiled = self._compile(node)
+        token = _QUERY_LANGS.set((lang.lower() if lang else None, tuple(self.languages())))
+        try:
+            compiled = self._compile(node)
+        finally:
+            _QUERY_LANGS.reset(token)
         report, self._report = self._report, CompileReport()
         return (compiled if compiled is not None else wq.NullQuery), report
+
+    def languages(self) -> List[str]:
+        """The distinct ``lang`` values stored in the index."""
+        searcher = self._get_searcher()
+        return sorted(t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in searcher.lexicon("lang"))
 
     def _compile(self, node: Node) -> Optional[wq.Query]:
         if isinstance(node, Word):
@@ -1271,15 +1306,20 @@ class WhooshEngine:
             if not words:
                 return None
             return wq.And([wq.Term("urlwords", w) for w in words]) if len(words) > 1 else wq.Term("urlwords", words[0])
-        terms = analysis.query_terms(text)
-        if not terms:
+        lang, langs = _QUERY_LANGS.get()
+        alternatives = analysis.query_alternatives(text, lang=lang, langs=langs)
+        if not alternatives:
             return None
         fields = (field,) if field else ("title", "body")
-        if len(terms) == 1:
-            parts = [wq.Term(f, terms[0]) for f in fields]
-        else:
+        if len(alternatives) == 1:
+            parts = [_any_term(f, alternatives[0]) for f in fields]
+        elif all(len(a) == 1 for a in alternatives):
             # Whoosh's slop 1 means adjacent; ours 0 does
-            parts = [wq.Phrase(f, terms, slop=slop + 1) for f in fields]
+            parts = [wq.Phrase(f, [a[0] for a in alternatives], slop=slop + 1) for f in fields]
+        else:
+            # a word with alternative terms (Hebrew prefixes, Arabic stems...): a span
+            # sequence of Or's, since Phrase takes one term per position
+            parts = [wq.Sequence([_any_term(f, a) for a in alternatives], slop=slop + 1) for f in fields]
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
     def probe(self) -> Optional[bool]:
