@@ -236,17 +236,22 @@ def output_options(func: F) -> F:
     return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)  # type: ignore[return-value]
 
 
-def _echo_results(results: Any, fmt: str) -> None:
+def _echo(fmt: str, value: Any, *, as_json: Callable, as_jsonl: Callable, as_csv: Callable, as_table: Callable) -> None:
+    """Print *value* in the format the output-options decorator chose."""
     if fmt == "json":
-        click.echo(json.dumps(results_to_dict(results), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(as_json(value), ensure_ascii=False, indent=2))
     elif fmt == "jsonl":
-        text = results_jsonl(results)
+        text = as_jsonl(value)
         if text:
             click.echo(text)
     elif fmt == "csv":
-        click.echo(results_csv(results))
+        click.echo(as_csv(value))
     else:
-        click.echo(results_table(results))
+        click.echo(as_table(value))
+
+
+def _echo_results(results: Any, fmt: str) -> None:
+    _echo(fmt, results, as_json=results_to_dict, as_jsonl=results_jsonl, as_csv=results_csv, as_table=results_table)
 
 
 @main.command("query")
@@ -337,16 +342,7 @@ def sources_cmd(index_path: Path, fmt: str) -> None:
     """Each source with its article count and first/last publication date."""
     with open_index(index_path) as ix:
         sources = ix.sources()
-    if fmt == "json":
-        click.echo(json.dumps(sources_to_list(sources), ensure_ascii=False, indent=2))
-    elif fmt == "jsonl":
-        text = sources_jsonl(sources)
-        if text:
-            click.echo(text)
-    elif fmt == "csv":
-        click.echo(sources_csv(sources))
-    else:
-        click.echo(sources_table(sources))
+    _echo(fmt, sources, as_json=sources_to_list, as_jsonl=sources_jsonl, as_csv=sources_csv, as_table=sources_table)
 
 
 @main.command("stats")

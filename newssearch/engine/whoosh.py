@@ -1026,18 +1026,18 @@ class WhooshEngine:
         return self._get_searcher().doc_count()
 
     def get(self, article_id: str) -> Optional[Article]:
-        stored = self._get_searcher().document(id=article_id)
-        if stored is None:
+        raw = self.load([article_id]).get(article_id)
+        if raw is None:
             return None
         return Article(
-            id=stored["id"],
-            title=stored.get("title", ""),
-            body=stored.get("body", ""),
-            source=stored.get("source", ""),
-            published=_aware(stored.get("published")),
-            url=stored.get("url"),
-            lang=stored.get("lang"),
-            author=stored.get("author"),
+            id=raw.id,
+            title=raw.title,
+            body=raw.body,
+            source=raw.source,
+            published=raw.published,
+            url=raw.url,
+            lang=raw.lang,
+            author=raw.author,
         )
 
     def search(self, tree: Node, spec: SearchSpec) -> "EngineAnswer":
