@@ -125,7 +125,8 @@ def _config_for_run(config_path: Optional[Path], index_path: Path) -> Config:
     return config
 
 
-def _finish_run(report: RunReport, quiet: bool) -> None:
+def _echo_record_notes(report: Any, quiet: bool) -> None:
+    """On stderr: every rejected record, and (unless quiet) the warnings and 304 URLs."""
     for rej in report.rejected:
         click.echo(f"rejected: {rej}", err=True)
     if not quiet:
@@ -133,6 +134,10 @@ def _finish_run(report: RunReport, quiet: bool) -> None:
             click.echo(f"warning: {warning}", err=True)
         for url in report.not_modified:
             click.echo(f"not modified: {url}", err=True)
+
+
+def _finish_run(report: RunReport, quiet: bool) -> None:
+    _echo_record_notes(report, quiet)
     if not quiet:
         click.echo(run_line(report))
     if report.rejected:
@@ -212,13 +217,7 @@ def index_cmd(
             list(paths), as_of=as_of_dt, format=format_, fields=field_map, include=include,
             exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress,
         )
-    for rej in report.rejected:
-        click.echo(f"rejected: {rej}", err=True)
-    if not quiet:
-        for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        for url in report.not_modified:
-            click.echo(f"not modified: {url}", err=True)
+    _echo_record_notes(report, quiet)
     if rejects_path is not None:
         rejects_path.write_text(rejects_jsonl(report.rejected), encoding="utf-8")
     if not quiet:
