@@ -284,14 +284,15 @@ def test_expansion_is_capped_with_a_warning(tmp_path):
         assert ix.explain("zq*").expanded["zq*"] == MAX_EXPANSION
 
 
-def test_phrase_search_is_bounded_in_time_with_a_warning(room, monkeypatch):
+def test_phrase_search_checks_positions_exactly(room, monkeypatch):
     import newssearch.engine.whoosh as engine
 
-    assert room.search('"suspension bridge"', collapse=False).total == 3
+    # the array searcher checks every candidate's positions: no time cut-off, exact total
     monkeypatch.setattr(engine, "PHRASE_TIME_LIMIT", 0.0)
     res = room.search('"suspension bridge"', collapse=False)
-    assert any("phrase search stopped" in w for w in res.warnings)
-    assert res.total <= 3
+    assert res.total == 3 and not res.warnings
+    # both words in the same articles but not side by side: not the phrase
+    assert room.search('"bridge suspension"', collapse=False).total == 0
 
 
 def test_sentence_fallback_counts_across_segments(tmp_path):

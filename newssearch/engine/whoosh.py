@@ -10,20 +10,23 @@ index directory unpickles data from it. Only open indexes you built yourself.
 from __future__ import annotations
 
 import contextvars
+from collections import OrderedDict
 import json
+import math
 import os
 import re
 import shutil
 import zlib
 from dataclasses import dataclass, field
 from itertools import groupby
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from array import array
 from pickle import dumps as _pickle_dumps
+from pickle import loads as _pickle_loads
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -32,13 +35,18 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import TimeLimit
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Positions
 from whoosh.index import LockError
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.support.levenshtein import distance as _edit_distance
 from whoosh.system import pack_uint
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+import numpy as np
 
 from .. import analysis, dedupe
+from . import arrays
 from .._testhooks import checkpoint
 from ..errors import IndexLocked, IndexNotFound, RebuildNeeded
 from ..model import Article
@@ -46,7 +54,7 @@ from ..query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phr
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 TITLE_BOOST = 2.0
@@ -113,24 +121,77 @@ class NewsTokenizer(Tokenizer):
             yield t
 
 
-_SINGLE_POSITION: Dict[int, bytes] = {}
+def _typecode(largest: int) -> str:
+    """The smallest unsigned array typecode holding *largest*."""
+    return "B" if largest < 256 else "H" if largest < 65536 else "I" if largest < 2**32 else "Q"
 
 
-def _encode_positions(poslist: List[int], _single: Dict[int, bytes] = _SINGLE_POSITION) -> bytes:
-    """Whoosh's Positions value (count + pickled position deltas), byte for byte.
+def _packed(values: Iterable[int]) -> array:
+    a = array("I", values) if not isinstance(values, array) else values
+    largest = max(a) if len(a) else 0
+    tc = _typecode(largest)
+    return a if a.typecode == tc else array(tc, a)
 
-    Most postings hold one position, so those values are made once and shared: it saves
-    the work and, above all, the memory of one bytes object per posting.
+
+class PackedPositions:
+    """The position lists of one block of postings in two small arrays.
+
+    Whoosh stores each posting's positions as its own pickled list inside the block's
+    pickled tuple: ~17 bytes and an object per posting to write, unpickle and decode.
+    Here a block holds ``counts`` (positions per posting) and ``deltas`` (each posting's
+    positions, delta-coded from 0), so a block unpickles as two arrays and the array
+    searcher decodes all its positions at once. Indexing by posting gives Whoosh's own
+    value bytes, so Whoosh's matchers, phrase queries and merges read it unchanged.
+
+    Module-level on purpose: Whoosh pickles block data, so this class is looked up by
+    name when a segment is read.
     """
-    if len(poslist) == 1:
-        pos = poslist[0]
-        value = _single.get(pos)
-        if value is None:
-            value = _single[pos] = pack_uint(1) + _pickle_dumps([pos], 2)
-        return value
-    deltas = [poslist[0]]
-    deltas += [b - a for a, b in zip(poslist, poslist[1:])]
-    return pack_uint(len(deltas)) + _pickle_dumps(deltas, 2)
+
+    __slots__ = ("counts", "deltas", "_starts")
+
+    def __init__(self, counts: array, deltas: array) -> None:
+        self.counts = counts
+        self.deltas = deltas
+        self._starts: Optional[List[int]] = None
+
+    @classmethod
+    def from_values(cls, values: Sequence[bytes]) -> "PackedPositions":
+        """Pack Whoosh-format position values (count + pickled deltas each)."""
+        counts: List[int] = []
+        deltas: List[int] = []
+        for v in values:
+            ds = _pickle_loads(v[4:]) if v else []  # written by Whoosh or by us, in our own index
+            counts.append(len(ds))
+            deltas.extend(ds)
+        return cls(_packed(counts), _packed(deltas))
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __getitem__(self, i: int) -> bytes:
+        if self._starts is None:
+            starts, pos = [], 0
+            for c in self.counts:
+                starts.append(pos)
+                pos += c
+            self._starts = starts
+        start = self._starts[i]
+        n = self.counts[i]
+        return pack_uint(n) + _pickle_dumps(list(self.deltas[start : start + n]), 2)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (self[i] for i in range(len(self.counts)))
+
+    def __reduce__(self):
+        return (_unpack_positions, (self.counts.typecode, self.counts.tobytes(), self.deltas.typecode, self.deltas.tobytes()))
+
+
+def _unpack_positions(ctype: str, counts: bytes, dtype: str, deltas: bytes) -> PackedPositions:
+    """Unpickling helper of :class:`PackedPositions` (module-level for pickle)."""
+    c, d = array(ctype), array(dtype)
+    c.frombytes(counts)
+    d.frombytes(deltas)
+    return PackedPositions(c, d)
 
 
 _MIN_COMPRESS = 256
@@ -138,13 +199,39 @@ _MIN_COMPRESS = 256
 
 
 class NewsPostingsWriter(W3PostingsWriter):
-    """Whoosh 3's postings writer, but tiny blocks are not zlib-compressed.
+    """Whoosh 3's postings writer with compact blocks; Whoosh's readers read them as usual.
 
-    Whoosh meant to skip compressing blocks under 20 bytes but overwrites the decision
-    (whoosh3.py ``_write_block``); most terms in news have one or two postings, and
-    setting up zlib for each cost more than all the rest of writing them. Readers take
-    the compression level from each block's header, so both kinds read back alike.
+    - ids (delta-coded) and weights are arrays, not tuples of Python numbers;
+    - positions are :class:`PackedPositions`, not a pickled list per posting;
+    - tiny blocks are not zlib-compressed: Whoosh meant to skip compressing blocks under
+      20 bytes but overwrites the decision (whoosh3.py ``_write_block``), and most terms
+      in news have one or two postings. Readers take the level from each block's header.
     """
+
+    def _mini_ids(self):
+        ids = self._ids
+        if self._byteids:  # pragma: no cover - vectors only
+            return super()._mini_ids()
+        prev, deltas = 0, []
+        for i in ids:
+            deltas.append(i - prev)
+            prev = i
+        return _packed(deltas)
+
+    def _mini_weights(self):
+        weights = self._weights
+        first = weights[0]
+        if all(w == first for w in weights):
+            return None if first == 1.0 else float(first)
+        return weights if isinstance(weights, array) and weights.typecode == "f" else array("f", weights)
+
+    def _mini_values(self):
+        values = self._values
+        if isinstance(values, PackedPositions):
+            return values
+        if values and isinstance(self._format, Positions):
+            return PackedPositions.from_values(values)
+        return super()._mini_values()
 
     def _write_block(self, last=False):
         if not self._blockcount:
@@ -276,18 +363,23 @@ class FastSegmentWriter(writing.SegmentWriter):
         # group positions by term with a C-level sort instead of a Python loop per token
         # (the sort is stable, so each term's positions stay in order)
         order = sorted(range(len(terms)), key=getterm)
-        single = _SINGLE_POSITION
         for term, group in groupby(order, getterm):
             poslist = list(group) if positions is None else [positions[i] for i in group]
             entry = table.get(term)
             if entry is None:
-                entry = table[term] = [array("I"), array("I"), []]
+                # docnums, frequencies, then every posting's positions delta-coded from 0
+                entry = table[term] = [array("I"), array("I"), array("I")]
             entry[0].append(docnum)
             n = len(poslist)
             entry[1].append(n)
-            # inline fast path of _encode_positions for the commonest case
-            value = single.get(poslist[0]) if n == 1 else None
-            entry[2].append(value if value is not None else _encode_positions(poslist))
+            if n == 1:
+                entry[2].append(poslist[0])
+            else:
+                deltas = entry[2]
+                prev = 0
+                for p in poslist:
+                    deltas.append(p - prev)
+                    prev = p
         # Whoosh counts a field's length as the terms it indexed, forms included
         return len(terms)
 
@@ -324,10 +416,12 @@ class FastSegmentWriter(writing.SegmentWriter):
             fw.start_field(fieldname, field)
             pw = fw._postwriter
             limit = pw._blocklimit
+            packed = isinstance(field.analyzer, NewsTokenizer)
             for key in keys:
                 docs, freqs, values = table[key]
                 fw.start_term(key.encode("utf-8") if isinstance(key, str) else key)
                 n = len(docs)
+                offset = 0
                 for start in range(0, n, limit):
                     if start:
                         pw._write_block()  # writes the previous block and starts a new one
@@ -336,8 +430,13 @@ class FastSegmentWriter(writing.SegmentWriter):
                     pw._ids = ids
                     pw._weights = array("f", [f * boost for f in fr]) if boost != 1.0 else array("f", fr)
                     pw._maxweight = max(pw._weights)
-                    vals = values[start : start + limit]
-                    pw._values = vals if any(vals) else []
+                    if packed:  # text: each posting's positions are `freq` deltas
+                        end = offset + sum(fr)
+                        pw._values = PackedPositions(_packed(fr), _packed(values[offset:end]))
+                        offset = end
+                    else:
+                        vals = values[start : start + limit]
+                        pw._values = vals if any(vals) else []
                     if field.scorable:
                         lens = [lengths[d - base] for d in ids]
                         pw._minlength = min(lens) or None
@@ -563,6 +662,10 @@ MAX_EXPANSION = 50
 """Most index terms one prefix or fuzzy word expands to (the most frequent are kept)."""
 MAX_SCAN = 10_000
 """Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+PHRASE_EXACT_DOCS = 20_000
+"""Up to this many candidates a phrase is checked in every one (an exact total)."""
+PHRASE_SAMPLE = 150
+"""Beyond that, how many of the unranked candidates are checked to estimate the total."""
 PHRASE_TIME_LIMIT = 2.0
 """Seconds a search with phrases may spend collecting matches before it stops with a warning."""
 MAX_COPIES = 200
@@ -788,6 +891,8 @@ class WhooshEngine:
         self._coverage: Dict[int, int] = {}
         self._coverage_key: Optional[Tuple[object, Tuple[str, ...]]] = None
         self._columns_cache: Optional[Tuple[object, "_Columns"]] = None
+        self._array_state: Optional["_ArraySearch"] = None
+        self._langs: Optional[Tuple[object, List[str]]] = None
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
             self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
@@ -933,9 +1038,9 @@ class WhooshEngine:
             # incremental writes add a segment each; fold the small ones together with
             # Whoosh's own merge (a plain writer) so queries do not fan out over many
             try:
-                writing.SegmentWriter(self._ix).commit(mergetype=writing.MERGE_SMALL)
+                writing.SegmentWriter(self._ix, codec=NewsCodec()).commit(mergetype=writing.MERGE_SMALL)
                 if len(self._ix._segments()) > MAX_SEGMENTS:
-                    writing.SegmentWriter(self._ix).commit(mergetype=writing.OPTIMIZE)
+                    writing.SegmentWriter(self._ix, codec=NewsCodec()).commit(mergetype=writing.OPTIMIZE)
             except LockError as exc:  # pragma: no cover - we hold the root lock
                 raise IndexLocked(f"index {self.path} is being written by another process") from exc
         if self._searcher is not None:  # it saw the index before this commit
@@ -1047,6 +1152,10 @@ class WhooshEngine:
         ``fresh``, by relevance: NewsIndex re-ranks). Stored fields are loaded later, only
         for the hits shown (:meth:`load`).
         """
+        try:
+            return self._search_arrays(tree, spec)
+        except _Unsupported:
+            pass
         q, report = self.compile_report(tree, lang=spec.lang)
         filters = self._filters(spec)
         if filters:
@@ -1117,6 +1226,160 @@ class WhooshEngine:
             cands.sort(key=_relevance_order)
         return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded, frozenset(report.terms))
 
+    def _arrays(self) -> "_ArraySearch":
+        searcher = self._get_searcher()
+        if self._array_state is None or self._array_state.searcher is not searcher:
+            self._array_state = _ArraySearch(searcher, self.schema)
+        return self._array_state
+
+    def _search_arrays(self, tree: Node, spec: SearchSpec) -> "EngineAnswer":
+        """:meth:`search` over posting arrays (see _ArraySearch); _Unsupported if it cannot."""
+        state = self._arrays()
+        report = CompileReport()
+        min_match = _min_match(tree)
+        if min_match > 1:
+            parts = []
+            for child in tree.children:  # type: ignore[union-attr]
+                q, rep = self.compile_report(child, lang=spec.lang)
+                report.warnings += rep.warnings
+                report.expanded.update(rep.expanded)
+                report.terms |= rep.terms
+                parts.append(q)
+        else:
+            q, report = self.compile_report(tree, lang=spec.lang)
+        fmasks = state.filter_masks(spec, self._filters(spec))
+        ev = state.evaluator()
+        window = max(spec.window, spec.offset + spec.limit, 1)
+        newest = spec.sort == "newest"
+        by_date = spec.sort in ("newest", "oldest")
+        total = 0
+        sampled = False
+        facet_counts: Dict[str, Dict[str, int]] = {}
+        day_counts: Dict[int, int] = {}
+        picked: List[Tuple[float, float, int, _Leaf]] = []
+        for i, leaf in enumerate(state.leaves):
+            if min_match > 1:
+                hits = np.zeros(leaf.n, dtype=np.int64)
+                score = np.zeros(leaf.n)
+                for part in parts:
+                    m, s = ev.run(part, leaf)
+                    hits += m
+                    score += s * m
+                mask = hits >= min_match
+            else:
+                checks: List[_PhraseCheck] = []
+                mask, score = ev.run(q, leaf, checks)
+            mask = mask & leaf.live
+            if fmasks is not None:
+                mask &= fmasks[i]
+            pub = leaf.published()
+            dated_key = np.where(pub == _NO_DATE, -1.0, pub.astype(np.float64))
+            estimated = None
+            if min_match == 1 and checks:
+                estimated = self._check_phrases(checks, mask, score, dated_key, window, exact=bool(spec.facets))
+                if estimated is not None:
+                    sampled = True
+            count = int(np.count_nonzero(mask)) if estimated is None else estimated
+            if not count:
+                continue
+            total += count
+            for name in ("source", "lang"):
+                if name in spec.facets:
+                    codes, names = leaf.codes(name)
+                    counted = arrays.counts(codes, mask, len(names))
+                    out = facet_counts.setdefault(name, {})
+                    for k in np.flatnonzero(counted).tolist():
+                        out[names[k]] = out.get(names[k], 0) + int(counted[k])
+            if any(u in spec.facets for u in ("day", "week", "month")):
+                dated = pub[mask]
+                days, n = np.unique(_day_key(dated[dated != _NO_DATE]), return_counts=True)
+                for d, c in zip(days.tolist(), n.tolist()):
+                    day_counts[d] = day_counts.get(d, 0) + c
+            if by_date:
+                # undated articles last either way; then the other date order
+                key = dated_key if newest else np.where(pub == _NO_DATE, -np.inf, -pub.astype(np.float64))
+                top = arrays.top_indices(key, mask, window)
+                picked += [(float(key[d]), float(score[d]), int(d), leaf) for d in top.tolist()]
+            else:
+                top = arrays.top_indices(score, mask, window, tiebreak=dated_key)
+                picked += [(float(score[d]), float(dated_key[d]), int(d), leaf) for d in top.tolist()]
+        picked.sort(key=lambda p: (-p[0], -p[1], p[3].offset + p[2]))
+        cands: List[Candidate] = []
+        # ties at the window's edge: keep them all, the id decides below
+        limit_key = (picked[window - 1][0], picked[window - 1][1]) if len(picked) > window else None
+        for key0, key1, d, leaf in picked:
+            if limit_key is not None and len(cands) >= window and (key0, key1) != limit_key:
+                break
+            docnum = leaf.offset + d
+            cols = self._columns(self._get_searcher())
+            aid = cols.id(docnum)
+            if len(state.docnums) > 10_000:
+                state.docnums.clear()
+            state.docnums[aid] = docnum
+            cands.append(Candidate(id=aid, score=key1 if by_date else key0,
+                                   published=cols.published(docnum), signature=cols.signature(docnum)))
+        if by_date:
+            cands.sort(key=(lambda c: (c.published is None, -(c.published.timestamp() if c.published else 0), c.id))
+                       if newest else (lambda c: (c.published is None, c.published.timestamp() if c.published else 0, c.id)))
+        else:
+            cands.sort(key=_relevance_order)
+        cands = cands[:window]
+        facets: Dict[str, Dict[str, int]] = {}
+        for name in spec.facets:
+            if name in facet_counts:
+                facets[name] = facet_counts[name]
+            elif name in ("source", "lang"):
+                facets[name] = {}
+            elif name in ("day", "week", "month"):
+                facets[name] = _date_buckets(((_DAY0 + timedelta(days=d), c) for d, c in day_counts.items()), name)
+        if sampled:
+            report.warnings.append(
+                f"about {total} articles hold the phrase: counted from a sample (the hits shown are exact)"
+            )
+        return EngineAnswer(total, cands, facets, tuple(report.warnings), report.expanded, frozenset(report.terms))
+
+    @staticmethod
+    def _check_phrases(checks: List["_PhraseCheck"], mask: np.ndarray, score: np.ndarray, tiebreak: np.ndarray,
+                       window: int, *, exact: bool) -> Optional[int]:
+        """Drop from *mask* the candidates failing a phrase check; None when the count is exact.
+
+        Checking positions costs a few microseconds a candidate and common-word phrases
+        have tens of thousands: past PHRASE_EXACT_DOCS candidates only the best are checked,
+        in ranking order, until the window is full, and the total is estimated from an
+        evenly spread sample of the rest (returned).
+        """
+        cand = np.flatnonzero(mask)
+
+        def passing(docs: np.ndarray) -> np.ndarray:
+            ok = np.ones(docs.size, dtype=bool)
+            for check in checks:
+                todo = np.flatnonzero(ok)
+                if todo.size:
+                    ok[todo] = check.passes(docs[todo])
+            return ok
+
+        if exact or cand.size <= PHRASE_EXACT_DOCS:
+            mask[cand[~passing(cand)]] = False
+            return None
+        order = cand[np.lexsort((cand, -tiebreak[cand], -score[cand]))]
+        found: List[np.ndarray] = []
+        nfound = checked = 0
+        while checked < order.size and nfound < window:
+            chunk = order[checked : checked + max(32, window - nfound + 8)]
+            good = chunk[passing(chunk)]
+            found.append(good)
+            nfound += good.size
+            checked += chunk.size
+        rest = order[checked:]
+        mask[:] = False
+        for good in found:
+            mask[good] = True
+        if not rest.size:
+            return None
+        sample = rest[:: max(1, rest.size // PHRASE_SAMPLE)]
+        share = float(np.count_nonzero(passing(sample))) / sample.size
+        return nfound + int(round(share * rest.size))
+
     def _columns(self, searcher) -> "_Columns":  # noqa: ANN001 - whoosh searcher
         """Column readers of this searcher's reader, kept until the index changes: opening a
         variable-length column reads its whole offset table, which cost more than the search."""
@@ -1151,8 +1414,11 @@ class WhooshEngine:
         """Stored fields of these articles (missing ids are left out)."""
         searcher = self._get_searcher()
         out: Dict[str, RawHit] = {}
+        known = self._array_state.docnums if self._array_state is not None and self._array_state.searcher is searcher else {}
         for article_id in ids:
-            stored = searcher.document(id=article_id)
+            docnum = known.get(article_id)
+            # a candidate of a search on this searcher: its docnum is known, no id lookup
+            stored = searcher.stored_fields(docnum) if docnum is not None else searcher.document(id=article_id)
             if stored is None:
                 continue
             out[article_id] = RawHit(
@@ -1180,25 +1446,28 @@ class WhooshEngine:
         the query: a copy of a story holds (nearly) the same words.
         """
         out: List[List[str]] = [[] for _ in signatures]
-        reader = self._get_searcher().reader()
+        state = self._arrays()
+        wanted = sorted({h for sig in signatures for h in sig[: dedupe.BUCKET_KEYS]})
         # a key shared by many articles is a stock phrase ("said in a statement"), not a copy:
         # such keys only add candidates to reject
-        keys = sorted(
-            k for k in {k for sig in signatures for k in dedupe.bucket_keys(sig)}
-            if reader.doc_frequency("dupkeys", k) <= MAX_KEY_SHARE
-        )
+        shares = np.zeros(len(wanted), dtype=np.int64)
+        for leaf in state.leaves:
+            shares += np.asarray(leaf.key_counts(wanted), dtype=np.int64)
+        keys = [k for k, c in zip(wanted, shares.tolist()) if c <= MAX_KEY_SHARE]
         if not keys:
             return out
-        q: wq.Query = wq.Or([wq.Term("dupkeys", k) for k in keys])
-        filters = self._filters(spec) if spec is not None else []
-        if filters:
-            q = wq.And([q] + filters)
+        fmasks = state.filter_masks(spec, self._filters(spec)) if spec is not None else None
+        found: List[int] = []
+        for i, leaf in enumerate(state.leaves):
+            ids = leaf.docs_with_keys(keys)
+            if ids.size:
+                keep = leaf.live[ids] if fmasks is None else leaf.live[ids] & fmasks[i][ids]
+                found.extend((ids[keep] + leaf.offset).tolist())
         searcher = self._get_searcher()
         cols = self._columns(searcher)
         firsts = [set(sig[: dedupe.BUCKET_KEYS]) for sig in signatures]
         # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
-        # unscored: only membership matters, and scoring every candidate cost more than the rest
-        for n, docnum in enumerate(searcher.docs_for_query(q)):
+        for n, docnum in enumerate(found):
             if n >= MAX_COPIES * max(1, len(signatures)):
                 break
             theirs = cols.signature(docnum)
@@ -1266,7 +1535,10 @@ class WhooshEngine:
     def languages(self) -> List[str]:
         """The distinct ``lang`` values stored in the index."""
         searcher = self._get_searcher()
-        return sorted(t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in searcher.lexicon("lang"))
+        if self._langs is None or self._langs[0] is not searcher:
+            langs = sorted(t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in searcher.lexicon("lang"))
+            self._langs = (searcher, langs)
+        return list(self._langs[1])
 
     def _compile(self, node: Node) -> Optional[wq.Query]:
         if isinstance(node, Word):
@@ -1349,7 +1621,11 @@ class WhooshEngine:
         head = [wq.Or([wq.Term(f, t) for f in (field,) if f] or [wq.Term("title", t), wq.Term("body", t)]) for t in stemmed[:-1]]
         word = folded[-1]
         stem = stemmed[-1] if stemmed else word
+        if field == "url":  # url: words live in their own field
+            field = "urlwords"
         fields = (field,) if field else ("title", "body")
+        if not all(f in self.schema and self.schema[f].indexed for f in fields):
+            return wq.NullQuery
         reader = self._get_searcher().reader()
         freq: Dict[str, int] = {}
         scanned = 0
@@ -1556,3 +1832,472 @@ class WhooshEngine:
             "format": FORMAT_VERSION,
             "analysis": analysis.ANALYSIS_VERSION,
         }
+
+
+# ---------------------------------------------------------------------------- array search
+#
+# Searching walks Whoosh's matcher tree a posting at a time, several Python calls per
+# posting and per tree level; that walk was most of a search's time. Instead, each
+# segment's posting blocks are read as arrays (ids and weights; positions only for
+# phrase candidates) and the compiled query is evaluated over whole arrays
+# (newssearch.engine.arrays). Scores are Whoosh's BM25F, computed the same way; the
+# Whoosh path stays for what this does not cover (it raises _Unsupported).
+
+POSTINGS_CACHE = 1_000_000
+"""Most postings of long lists kept decoded per segment (roughly 60 MB with their positions)."""
+CACHE_MIN_POSTINGS = 256
+"""Posting lists shorter than this are cheap to decode again and are not kept."""
+
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+def _numeric_column(col, n: int) -> np.ndarray:  # noqa: ANN001 - whoosh column reader
+    """A whole numeric column as one array (one read instead of one per document)."""
+    if not isinstance(col, NumericColumn.Reader):
+        return np.fromiter((col[i] for i in range(n)), dtype=np.float64, count=n)  # pragma: no cover
+    count = min(col._count, n)
+    raw = col._dbfile.get(col._basepos, count * col._fixedlen)
+    values = np.frombuffer(raw, dtype=np.dtype(col._typecode).newbyteorder(">"), count=count)
+    if count < n:  # documents past the written part hold the default
+        values = np.concatenate([values, np.full(n - count, col._default, dtype=values.dtype)])
+    return values
+
+
+class _TermPostings:
+    """One term's postings in one segment: docnums, weights and (lazily) positions."""
+
+    __slots__ = ("ids", "weights", "_values", "_counts", "_abs", "_starts")
+
+    def __init__(self, ids: np.ndarray, weights: np.ndarray, values: List[Sequence[bytes]]) -> None:
+        self.ids = ids
+        self.weights = weights
+        self._values = values  # per block: PackedPositions, or Whoosh's tuple of value bytes
+        self._counts: Optional[np.ndarray] = None
+        self._abs: Optional[np.ndarray] = None
+        self._starts: Optional[np.ndarray] = None
+
+    def _decode(self) -> None:
+        counts, deltas = [], []
+        for v in self._values:
+            if not isinstance(v, PackedPositions):  # a block Whoosh's own writer wrote
+                v = PackedPositions.from_values(list(v))
+            counts.append(np.asarray(v.counts, dtype=np.int64))
+            deltas.append(np.asarray(v.deltas, dtype=np.int64))
+        c = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        d = np.concatenate(deltas) if deltas else np.zeros(0, dtype=np.int64)
+        starts = np.cumsum(c) - c
+        running = np.cumsum(d)
+        # each posting's deltas start from 0: take off what the postings before it summed to
+        before = running[starts] - d[starts] if d.size else np.zeros(0, dtype=np.int64)
+        self._abs = running - np.repeat(before, c)
+        self._counts, self._starts = c, starts
+
+    def positions(self, docs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(docnum, position) pairs, in docnum then position order, for the documents of the
+        bool array *docs* (one entry per document of the segment) that hold the term."""
+        if self._abs is None:
+            self._decode()
+        at = np.flatnonzero(docs[self.ids])
+        if not at.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        c = self._counts[at]
+        total = int(c.sum())
+        first = self._starts[at]
+        # indexes of every position of the chosen postings, without a Python loop
+        idx = np.repeat(first - (np.cumsum(c) - c), c) + np.arange(total)
+        return np.repeat(self.ids[at], c), self._abs[idx]
+
+
+_NO_POSTINGS = _TermPostings(np.zeros(0, dtype=np.int64), np.zeros(0), [])
+
+
+class _Unsupported(Exception):
+    """A query shape the array searcher does not evaluate: use Whoosh's own search."""
+
+
+class _Leaf:
+    """One segment as arrays, built lazily and kept while the index state lives."""
+
+    def __init__(self, reader, offset: int, schema: Schema) -> None:  # noqa: ANN001 - whoosh reader
+        self.reader = reader
+        self.offset = offset
+        self.n = reader.doc_count_all()
+        self.schema = schema
+        self._terms = reader._terms
+        self.live = np.ones(self.n, dtype=bool)
+        deleted = reader.deleted_docs_set
+        if deleted:
+            self.live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+        self._lengths: Dict[str, np.ndarray] = {}
+        self._published: Optional[np.ndarray] = None
+        self._codes: Dict[str, Tuple[np.ndarray, List[str]]] = {}
+        self._dupkeys: Optional[Tuple[np.ndarray, np.ndarray]] = None
+        self._cache: "OrderedDict[Tuple[str, object], _TermPostings]" = OrderedDict()
+        self._cached = 0
+
+    def blocks(self, fieldname: str, term: object) -> List[Tuple[np.ndarray, np.ndarray, Sequence[bytes]]]:
+        """The posting blocks of one term: (docnums, weights, values) each; [] if absent."""
+        tbytes = term.encode("utf-8") if isinstance(term, str) else term
+        if (fieldname, tbytes) not in self._terms:
+            return []
+        m = self._terms.matcher(fieldname, tbytes, self.schema[fieldname].format)
+        if not isinstance(m, W3LeafMatcher):  # inlined postings: plain lists
+            ids = np.asarray(m._ids, dtype=np.int64)
+            weights = np.asarray(m._weights if m._weights is not None else [1.0] * len(ids), dtype=np.float64)
+            return [(ids, weights, m._values or ())]
+        out = []
+        while m.is_active():
+            if m._data is None:
+                m._read_data()
+            deltas, weights, values = m._data
+            ids = np.cumsum(np.asarray(deltas), dtype=np.int64)
+            if weights is None:
+                w = np.ones(ids.size)
+            elif isinstance(weights, float):
+                w = np.full(ids.size, weights)
+            else:
+                w = np.asarray(weights, dtype=np.float64)
+            out.append((ids, w, values if values is not None else ()))
+            m._next_block()
+        return out
+
+    def postings(self, fieldname: str, term: object) -> "_TermPostings":
+        """One term's postings, all blocks joined.
+
+        Long posting lists (common words) are kept, least recently used dropped first,
+        up to POSTINGS_CACHE postings per segment: the same common words come back in
+        query after query (phrases above all).
+        """
+        key = (fieldname, term)
+        cache = self._cache
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+        blocks = self.blocks(fieldname, term)
+        if not blocks:
+            return _NO_POSTINGS
+        ids = np.concatenate([b[0] for b in blocks]) if len(blocks) > 1 else blocks[0][0]
+        weights = np.concatenate([b[1] for b in blocks]) if len(blocks) > 1 else blocks[0][1]
+        found = _TermPostings(ids, weights, [b[2] for b in blocks])
+        if ids.size >= CACHE_MIN_POSTINGS:
+            cache[key] = found
+            self._cached += ids.size
+            while self._cached > POSTINGS_CACHE and cache:
+                _k, old = cache.popitem(last=False)
+                self._cached -= old.ids.size
+        return found
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        found = self._lengths.get(fieldname)
+        if found is None:
+            name = f"_{fieldname}_len"
+            perdoc = self.reader._perdoc
+            if perdoc.has_column(name):
+                raw = _numeric_column(perdoc.column_reader(name, LENGTHS_COLUMN), self.n)
+                found = _BYTE_LENGTHS[raw]
+            else:
+                found = np.ones(self.n)
+            self._lengths[fieldname] = found
+        return found
+
+    def published(self) -> np.ndarray:
+        """Raw DATETIME column values (microseconds since datetime.min), _NO_DATE if none."""
+        if self._published is None:
+            if self.reader.has_column("published"):
+                col = self.reader.column_reader("published", translate=False)
+                self._published = _numeric_column(col, self.n).astype(np.uint64)
+            else:
+                self._published = np.full(self.n, _NO_DATE, dtype=np.uint64)
+        return self._published
+
+    def dupkeys(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(sorted lookup keys, their docnums): the first BUCKET_KEYS hashes of every
+        document's signature, from one read of the signature column. Finding the copies
+        of ten hits is then forty binary searches instead of forty term lookups."""
+        if self._dupkeys is None:
+            keys: List[np.ndarray] = []
+            docs: List[np.ndarray] = []
+            if self.reader.has_column("dupsig"):
+                col = self.reader.column_reader("dupsig", translate=False)
+                if isinstance(col, VarBytesColumn.Reader):
+                    lengths = np.asarray(col._lengths, dtype=np.int64)[: self.n]
+                    raw = col._dbfile.get(col._basepos, int(lengths.sum())) if lengths.size else b""
+                    words = np.frombuffer(raw, dtype=">u8", count=len(raw) // 8)
+                    nwords = lengths // 8
+                    starts = np.concatenate([[0], np.cumsum(nwords)[:-1]]) if nwords.size else nwords
+                    for j in range(dedupe.BUCKET_KEYS):
+                        has = np.flatnonzero(nwords > j)
+                        keys.append(words[starts[has] + j].astype(np.uint64))
+                        docs.append(has)
+                else:  # pragma: no cover - another column type
+                    for d in range(self.n):
+                        sig = dedupe.from_bytes(col[d])[: dedupe.BUCKET_KEYS]
+                        keys.append(np.asarray(sig, dtype=np.uint64))
+                        docs.append(np.full(len(sig), d, dtype=np.int64))
+            k = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+            d = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+            order = np.argsort(k, kind="stable")
+            self._dupkeys = (k[order], d[order])
+        return self._dupkeys
+
+    def docs_with_keys(self, keys: Sequence[int]) -> np.ndarray:
+        """Docnums whose signature has any of *keys* among its lookup keys."""
+        sorted_keys, docs = self.dupkeys()
+        q = np.asarray(keys, dtype=np.uint64)
+        lo = np.searchsorted(sorted_keys, q, side="left")
+        hi = np.searchsorted(sorted_keys, q, side="right")
+        parts = [docs[a:b] for a, b in zip(lo.tolist(), hi.tolist()) if b > a]
+        return arrays.union_ids(parts)
+
+    def key_counts(self, keys: Sequence[int]) -> List[int]:
+        sorted_keys, _docs = self.dupkeys()
+        q = np.asarray(keys, dtype=np.uint64)
+        return (np.searchsorted(sorted_keys, q, side="right") - np.searchsorted(sorted_keys, q, side="left")).tolist()
+
+    def codes(self, fieldname: str) -> Tuple[np.ndarray, List[str]]:
+        """Per document, the index of its value of an ID field in the returned names (-1: none)."""
+        found = self._codes.get(fieldname)
+        if found is None:
+            codes = np.full(self.n, -1, dtype=np.int64)
+            names: List[str] = []
+            for tbytes in self.reader.lexicon(fieldname):
+                ids = [b[0] for b in self.blocks(fieldname, tbytes)]
+                if ids:
+                    codes[np.concatenate(ids)] = len(names)
+                    names.append(tbytes.decode("utf-8") if isinstance(tbytes, bytes) else str(tbytes))
+            found = self._codes[fieldname] = (codes, names)
+        return found
+
+
+class _PhraseCheck:
+    """A phrase whose positions are checked only for the documents that need it.
+
+    Holds one alternative per field (title, body): a document passes when any of them
+    has the slots' terms in order. Built by :meth:`_ArrayEval.run` for phrases that sit
+    in a conjunction, so a candidate failing the check simply drops out.
+    """
+
+    def __init__(self) -> None:
+        self.alternatives: List[Tuple[np.ndarray, List[List["_TermPostings"]], int]] = []
+        """(candidate mask, per slot the postings of each of its terms, slop)."""
+
+    def passes(self, docs: np.ndarray) -> np.ndarray:
+        """Which of *docs* hold the phrase: a bool array in their order."""
+        ok = np.zeros(docs.size, dtype=bool)
+        for cand, slots, slop in self.alternatives:
+            todo = np.flatnonzero(~ok & cand[docs])
+            if not todo.size:
+                continue
+            sub = np.zeros(cand.size, dtype=bool)
+            sub[docs[todo]] = True
+            per_slot = []
+            for terms in slots:
+                pairs = [tp.positions(sub) for tp in terms]
+                per_slot.append((np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])))
+            matched = arrays.phrase_match(per_slot, slop)
+            ok[todo] = np.isin(docs[todo], matched)
+        return ok
+
+
+class _ArrayEval:
+    """Evaluates compiled queries over the segments of one searcher."""
+
+    def __init__(self, searcher, leaves: List[_Leaf], schema: Schema) -> None:  # noqa: ANN001
+        self.searcher = searcher
+        self.leaves = leaves
+        self.schema = schema
+        self.ndocs = searcher.doc_count_all()
+        self._idf: Dict[Tuple[str, object], float] = {}
+        self._avg: Dict[str, float] = {}
+        self._postings: Dict[Tuple[int, str, object], "_TermPostings"] = {}
+
+    def idf(self, fieldname: str, term: object) -> float:
+        key = (fieldname, term)
+        found = self._idf.get(key)
+        if found is None:
+            df = self.searcher.reader().doc_frequency(fieldname, term)
+            found = self._idf[key] = math.log(self.ndocs / (df + 1)) + 1
+        return found
+
+    def avgdl(self, fieldname: str) -> float:
+        found = self._avg.get(fieldname)
+        if found is None:
+            found = self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1
+        return found
+
+    def postings(self, leaf: _Leaf, fieldname: str, term: object) -> "_TermPostings":
+        """One term's postings in one segment; read once per search."""
+        key = (id(leaf), fieldname, term)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._postings[key] = leaf.postings(fieldname, term)
+        return found
+
+    def term(self, leaf: _Leaf, fieldname: str, term: object, boost: float = 1.0):
+        tp = self.postings(leaf, fieldname, term)
+        ids, weights = tp.ids, tp.weights
+        mask = np.zeros(leaf.n, dtype=bool)
+        score = np.zeros(leaf.n)
+        if not ids.size:
+            return mask, score
+        mask[ids] = True
+        if self.schema[fieldname].scorable:
+            s = arrays.bm25(self.idf(fieldname, term), weights, leaf.lengths(fieldname)[ids], self.avgdl(fieldname))
+        else:
+            s = weights  # Whoosh's WeightScorer for unscored fields
+        score[ids] = s * boost if boost != 1.0 else s
+        return mask, score
+
+    def _phrase_parts(self, q: wq.Query) -> Optional[Tuple[str, List[List[str]], int]]:
+        """(field, slots, slop) of a Phrase or a Sequence of terms; None for anything else."""
+        if isinstance(q, wq.Phrase):
+            return q.fieldname, [[w] for w in q.words], q.slop - 1
+        if isinstance(q, wq.Sequence):
+            slots, fieldname = [], None
+            for sub in q.subqueries:
+                terms = [sub] if isinstance(sub, wq.Term) else list(getattr(sub, "subqueries", ()))
+                if not terms or not all(isinstance(t, wq.Term) for t in terms):
+                    raise _Unsupported(repr(q))
+                fieldname = terms[0].fieldname
+                slots.append([t.text for t in terms])
+            return fieldname, slots, q.slop - 1
+        return None
+
+    def phrase(self, leaf: _Leaf, parts: Sequence[Tuple[str, List[List[str]], int]], boost: float,
+               defer: Optional[List[_PhraseCheck]]):
+        """One phrase over one or more fields: candidates (all terms present) and scores.
+
+        With *defer*, positions are left for the caller to check on the documents it needs
+        (a :class:`_PhraseCheck` is appended); without, every candidate is checked now.
+        """
+        mask = np.zeros(leaf.n, dtype=bool)
+        score = np.zeros(leaf.n)
+        check = _PhraseCheck()
+        for fieldname, slots, slop in parts:
+            cand = leaf.live.copy()
+            fscore = np.zeros(leaf.n)
+            slot_terms = []
+            for alts in slots:
+                m = np.zeros(leaf.n, dtype=bool)
+                terms = []
+                for t in alts:
+                    tm, ts = self.term(leaf, fieldname, t)
+                    m |= tm
+                    fscore += ts
+                    terms.append(self.postings(leaf, fieldname, t))
+                cand &= m
+                slot_terms.append(terms)
+            if len(slots) == 1:  # one word: no positions to check
+                mask |= cand
+                score += fscore * cand
+                continue
+            check.alternatives.append((cand, slot_terms, slop))
+            mask |= cand
+            score += fscore * cand
+        if check.alternatives:
+            if defer is not None:
+                defer.append(check)
+            else:
+                docs = np.flatnonzero(mask)
+                keep = check.passes(docs)
+                mask = np.zeros(leaf.n, dtype=bool)
+                mask[docs[keep]] = True
+                score = score * mask
+        return mask, (score * boost if boost != 1.0 else score)
+
+    def run(self, q: wq.Query, leaf: _Leaf, defer: Optional[List[_PhraseCheck]] = None):
+        """(mask, score) arrays of *q* over one segment.
+
+        *defer* collects phrase checks the caller will do (only where *q* is a
+        conjunction down to the phrase, so a failed check can only remove a match).
+        """
+        if isinstance(q, wq.Term):
+            return self.term(leaf, q.fieldname, q.text, q.boost)
+        parts = self._phrase_parts(q)
+        if parts is not None:
+            return self.phrase(leaf, [parts], q.boost, defer)
+        if isinstance(q, wq.DateRange):
+            pub = leaf.published()
+            mask = pub != _NO_DATE
+            if q.start is not None:
+                mask &= (pub > q.start) if q.startexcl else (pub >= q.start)
+            if q.end is not None:
+                mask &= (pub < q.end) if q.endexcl else (pub <= q.end)
+            return mask, mask * float(q.boost)  # constant score, as Whoosh
+        if isinstance(q, wq.AndNot):
+            mask, score = self.run(q.a, leaf, defer)
+            neg, _ = self.run(q.b, leaf)
+            mask = mask & ~neg
+            return mask, score * mask
+        if isinstance(q, wq.Not):
+            neg, _ = self.run(q.query, leaf)
+            return ~neg, np.zeros(leaf.n)
+        if isinstance(q, wq.And):
+            mask, score = None, np.zeros(leaf.n)
+            for sub in q.subqueries:
+                m, s = self.run(sub, leaf, defer)
+                mask = m if mask is None else mask & m
+                score += s
+            if mask is None:
+                return np.zeros(leaf.n, dtype=bool), score
+            return mask, score * mask
+        if isinstance(q, wq.Or):
+            fields = [self._phrase_parts(sub) for sub in q.subqueries]
+            if fields and all(f is not None for f in fields):
+                # one phrase searched in title and body: one check, any field may hold it
+                return self.phrase(leaf, fields, q.boost, defer)  # type: ignore[arg-type]
+            mask, score = np.zeros(leaf.n, dtype=bool), np.zeros(leaf.n)
+            for sub in q.subqueries:
+                m, s = self.run(sub, leaf)
+                mask |= m
+                score += s
+            return mask, score
+        if isinstance(q, wq.Every):
+            return np.ones(leaf.n, dtype=bool), np.ones(leaf.n)
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return np.zeros(leaf.n, dtype=bool), np.zeros(leaf.n)
+        raise _Unsupported(type(q).__name__)
+
+
+def _day_key(raw: np.ndarray) -> np.ndarray:
+    """Raw DATETIME values to whole days since datetime.min."""
+    return raw // np.uint64(86_400_000_000)
+
+
+_DAY0 = datetime.min
+
+
+class _ArraySearch:
+    """What :meth:`WhooshEngine.search` keeps of one searcher: segments as arrays, filter masks."""
+
+    def __init__(self, searcher, schema: Schema) -> None:  # noqa: ANN001 - whoosh searcher
+        self.searcher = searcher
+        self.schema = schema
+        self.leaves = [_Leaf(r, off, schema) for r, off in searcher.reader().leaf_readers()]
+        self._filters: Dict[Tuple[object, ...], List[np.ndarray]] = {}
+        self.docnums: Dict[str, int] = {}
+        """Ids of recent candidates -> docnum, so loading them needs no id lookup."""
+
+    def evaluator(self) -> _ArrayEval:
+        return _ArrayEval(self.searcher, self.leaves, self.schema)
+
+    def filter_masks(self, spec: SearchSpec, filters: List[wq.Query]) -> Optional[List[np.ndarray]]:
+        """Per segment, the documents passing the search's filters (None: no filter); cached."""
+        if not filters:
+            return None
+        key = (tuple(spec.sources), spec.since, spec.until, spec.lang, tuple(spec.domains),
+               tuple(spec.exclude_sources), tuple(spec.exclude_ids))
+        found = self._filters.get(key)
+        if found is None:
+            ev = self.evaluator()
+            found = []
+            for leaf in self.leaves:
+                mask = np.ones(leaf.n, dtype=bool)
+                for f in filters:
+                    mask &= ev.run(f, leaf)[0]
+                found.append(mask)
+            if len(self._filters) > 64:
+                self._filters.clear()
+            self._filters[key] = found
+        return found
