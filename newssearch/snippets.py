@@ -27,6 +27,8 @@ _CHUNK = 800
 """Characters analysed at a time while looking for matches."""
 _ENOUGH = 800
 """Once this much is read and something matched, stop: a snippet needs one good window."""
+_HINT_AFTER = 400
+"""Characters analysed after the hinted match."""
 _GIVE_UP = 2400
 """Read no further than this when nothing matched (the match was in the title)."""
 
@@ -74,7 +76,8 @@ def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tupl
     """
     hint = _hint(text, terms)
     if hint != -1:
-        spans, _end = _analysed(text, max(0, hint - 100), hint + _CHUNK, terms, lang)
+        # a window twice a snippet's width around the hint: enough to pick the best passage
+        spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, terms, lang)
         if spans:
             return spans
     spans = []

@@ -1305,19 +1305,21 @@ class WhooshEngine:
                 picked += [(float(score[d]), float(dated_key[d]), int(d), leaf) for d in top.tolist()]
         picked.sort(key=lambda p: (-p[0], -p[1], p[3].offset + p[2]))
         cands: List[Candidate] = []
+        cols = self._columns(self._get_searcher())
         # ties at the window's edge: keep them all, the id decides below
         limit_key = (picked[window - 1][0], picked[window - 1][1]) if len(picked) > window else None
         for key0, key1, d, leaf in picked:
             if limit_key is not None and len(cands) >= window and (key0, key1) != limit_key:
                 break
             docnum = leaf.offset + d
-            cols = self._columns(self._get_searcher())
             aid = cols.id(docnum)
             if len(state.docnums) > 10_000:
                 state.docnums.clear()
             state.docnums[aid] = docnum
-            cands.append(Candidate(id=aid, score=key1 if by_date else key0,
-                                   published=cols.published(docnum), signature=cols.signature(docnum)))
+            raw = int(leaf.published()[d])
+            published = None if raw == _NO_DATE else (_DAY0 + timedelta(microseconds=raw)).replace(tzinfo=timezone.utc)
+            cands.append(Candidate(id=aid, score=key1 if by_date else key0, published=published,
+                                   signature=leaf.signature(d)))
         if by_date:
             cands.sort(key=(lambda c: (c.published is None, -(c.published.timestamp() if c.published else 0), c.id))
                        if newest else (lambda c: (c.published is None, c.published.timestamp() if c.published else 0, c.id)))
@@ -1396,7 +1398,17 @@ class WhooshEngine:
         """
         if not words:
             return 0
-        return len(self._min_match_docs(AnyOf(tuple(words), len(words)), len(words)))
+        state = self._arrays()
+        ev = state.evaluator()
+        queries = [self.compile_report(w)[0] for w in words]
+        total = 0
+        for leaf in state.leaves:
+            mask = leaf.live.copy()
+            for q in queries:
+                # phrase checks left undone: a word of several terms counts where all its terms are
+                mask &= ev.run(q, leaf, [])[0]
+            total += int(np.count_nonzero(mask))
+        return total
 
     def _min_match_docs(self, tree: Node, min_match: int) -> Set[int]:
         """Docnums holding at least *min_match* of an AnyOf's words; the per-word counts of
@@ -1845,7 +1857,7 @@ class WhooshEngine:
 
 POSTINGS_CACHE = 1_000_000
 """Most postings of long lists kept decoded per segment (roughly 60 MB with their positions)."""
-CACHE_MIN_POSTINGS = 256
+CACHE_MIN_POSTINGS = 32
 """Posting lists shorter than this are cheap to decode again and are not kept."""
 
 _BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -1932,6 +1944,7 @@ class _Leaf:
         self._published: Optional[np.ndarray] = None
         self._codes: Dict[str, Tuple[np.ndarray, List[str]]] = {}
         self._dupkeys: Optional[Tuple[np.ndarray, np.ndarray]] = None
+        self._sigs: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None
         self._cache: "OrderedDict[Tuple[str, object], _TermPostings]" = OrderedDict()
         self._cached = 0
 
@@ -2026,6 +2039,7 @@ class _Leaf:
                     words = np.frombuffer(raw, dtype=">u8", count=len(raw) // 8)
                     nwords = lengths // 8
                     starts = np.concatenate([[0], np.cumsum(nwords)[:-1]]) if nwords.size else nwords
+                    self._sigs = (words, starts.astype(np.int64), nwords)
                     for j in range(dedupe.BUCKET_KEYS):
                         has = np.flatnonzero(nwords > j)
                         keys.append(words[starts[has] + j].astype(np.uint64))
@@ -2040,6 +2054,17 @@ class _Leaf:
             order = np.argsort(k, kind="stable")
             self._dupkeys = (k[order], d[order])
         return self._dupkeys
+
+    def signature(self, docnum: int) -> Tuple[int, ...]:
+        """The near-duplicate signature of one document of this segment (() if none)."""
+        if self._dupkeys is None:
+            self.dupkeys()
+        if self._sigs is None:  # pragma: no cover - another column type
+            col = self.reader.column_reader("dupsig", translate=False) if self.reader.has_column("dupsig") else None
+            return dedupe.from_bytes(col[docnum]) if col is not None else ()
+        words, starts, nwords = self._sigs
+        start = int(starts[docnum])
+        return tuple(words[start : start + int(nwords[docnum])].tolist())
 
     def docs_with_keys(self, keys: Sequence[int]) -> np.ndarray:
         """Docnums whose signature has any of *keys* among its lookup keys."""
