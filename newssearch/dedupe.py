@@ -110,7 +110,12 @@ def similarity(a: Signature, b: Signature) -> float:
 
 def is_near_duplicate(a: Signature, b: Signature, threshold: float = NEAR_DUPLICATE) -> bool:
     """True when *a* and *b* look like copies of one article."""
-    return bool(a) and bool(b) and similarity(a, b) >= threshold
+    if not a or not b:
+        return False
+    # the estimate counts shared hashes only: too few shared, and no sort is needed to say no
+    if len(set(a).intersection(b)) < threshold * min(len(a), len(b), SIGNATURE_SIZE):
+        return False
+    return similarity(a, b) >= threshold
 
 
 def collapse(

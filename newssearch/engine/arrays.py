@@ -149,11 +149,3 @@ def counts(codes: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
     picked = codes[mask]
     picked = picked[picked >= 0]
     return np.bincount(picked, minlength=size) if size else np.zeros(0, dtype=np.int64)
-
-
-def union_ids(parts: Iterable[np.ndarray]) -> np.ndarray:
-    """Sorted distinct document numbers of several id arrays."""
-    parts = [p for p in parts if p.size]
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts))

@@ -196,6 +196,8 @@ def _unpack_positions(ctype: str, counts: bytes, dtype: str, deltas: bytes) -> P
 
 _MIN_COMPRESS = 256
 """Posting blocks smaller than this many bytes are stored uncompressed."""
+BLOCK_POSTINGS = 1024
+"""Most postings in one block (Whoosh's default is 128)."""
 
 
 class NewsPostingsWriter(W3PostingsWriter):
@@ -266,7 +268,13 @@ class NewsCodec(W3Codec):
     """Whoosh's default codec with :class:`NewsPostingsWriter`; reads exactly as W3Codec.
 
     Module-level because Whoosh pickles the codec into each segment's record.
+
+    Blocks hold up to BLOCK_POSTINGS postings, not Whoosh's 128: the array searcher reads
+    whole posting lists, and each block costs a fixed ~50 us to decompress and unpickle.
     """
+
+    def __init__(self, blocklimit: int = 0, compression: int = 3, inlinelimit: int = 1) -> None:
+        super().__init__(blocklimit=blocklimit or BLOCK_POSTINGS, compression=compression, inlinelimit=inlinelimit)
 
     def postings_writer(self, dbfile, byteids=False):
         return NewsPostingsWriter(
@@ -1273,7 +1281,7 @@ class WhooshEngine:
             if fmasks is not None:
                 mask &= fmasks[i]
             pub = leaf.published()
-            dated_key = np.where(pub == _NO_DATE, -1.0, pub.astype(np.float64))
+            dated_key = leaf.date_key()
             estimated = None
             if min_match == 1 and checks:
                 estimated = self._check_phrases(checks, mask, score, dated_key, window, exact=bool(spec.facets))
@@ -1452,7 +1460,7 @@ class WhooshEngine:
         return self.copies_of_many([signature], spec)[0]
 
     def copies_of_many(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
-        """For each signature, the ids of indexed near-copies; one term lookup for all of them.
+        """For each signature, the ids of indexed near-copies: a binary search per lookup key.
 
         Copies are found by their lookup keys and the search's filters, not by re-running
         the query: a copy of a story holds (nearly) the same words.
@@ -1469,24 +1477,29 @@ class WhooshEngine:
         if not keys:
             return out
         fmasks = state.filter_masks(spec, self._filters(spec)) if spec is not None else None
-        found: List[int] = []
-        for i, leaf in enumerate(state.leaves):
-            ids = leaf.docs_with_keys(keys)
-            if ids.size:
-                keep = leaf.live[ids] if fmasks is None else leaf.live[ids] & fmasks[i][ids]
-                found.extend((ids[keep] + leaf.offset).tolist())
-        searcher = self._get_searcher()
-        cols = self._columns(searcher)
-        firsts = [set(sig[: dedupe.BUCKET_KEYS]) for sig in signatures]
-        # copies of one story rarely run past a few dozen; the cap keeps a pathological key cheap
-        for n, docnum in enumerate(found):
-            if n >= MAX_COPIES * max(1, len(signatures)):
-                break
-            theirs = cols.signature(docnum)
-            head = set(theirs[: dedupe.BUCKET_KEYS])
-            for i, sig in enumerate(signatures):
-                if firsts[i] & head and dedupe.is_near_duplicate(sig, theirs):
-                    out[i].append(cols.id(docnum))
+        # which signatures hold each key: a candidate is compared only with those it shares one with
+        holders: Dict[int, List[int]] = {}
+        for i, sig in enumerate(signatures):
+            for h in sig[: dedupe.BUCKET_KEYS]:
+                holders.setdefault(h, []).append(i)
+        cols = self._columns(self._get_searcher())
+        budget = MAX_COPIES * max(1, len(signatures))  # keeps a pathological key cheap
+        for n, leaf in enumerate(state.leaves):
+            seen: Set[Tuple[int, int]] = set()
+            for key, docs in zip(keys, leaf.docs_by_key(keys)):
+                if not docs.size:
+                    continue
+                keep = leaf.live[docs] if fmasks is None else leaf.live[docs] & fmasks[n][docs]
+                for d in docs[keep].tolist():
+                    for i in holders[key]:
+                        if (i, d) in seen:
+                            continue
+                        seen.add((i, d))
+                        budget -= 1
+                        if budget < 0:
+                            return out
+                        if dedupe.is_near_duplicate(signatures[i], leaf.signature(d)):
+                            out[i].append(cols.id(leaf.offset + d))
         return out
 
     def signature_of(self, article_id: str) -> Tuple[int, ...]:
@@ -1942,6 +1955,7 @@ class _Leaf:
             self.live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
         self._lengths: Dict[str, np.ndarray] = {}
         self._published: Optional[np.ndarray] = None
+        self._date_key: Optional[np.ndarray] = None
         self._codes: Dict[str, Tuple[np.ndarray, List[str]]] = {}
         self._dupkeys: Optional[Tuple[np.ndarray, np.ndarray]] = None
         self._sigs: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None
@@ -2066,19 +2080,25 @@ class _Leaf:
         start = int(starts[docnum])
         return tuple(words[start : start + int(nwords[docnum])].tolist())
 
-    def docs_with_keys(self, keys: Sequence[int]) -> np.ndarray:
-        """Docnums whose signature has any of *keys* among its lookup keys."""
+    def docs_by_key(self, keys: Sequence[int]) -> List[np.ndarray]:
+        """For each of *keys*, the docnums whose signature has it among its lookup keys."""
         sorted_keys, docs = self.dupkeys()
         q = np.asarray(keys, dtype=np.uint64)
-        lo = np.searchsorted(sorted_keys, q, side="left")
-        hi = np.searchsorted(sorted_keys, q, side="right")
-        parts = [docs[a:b] for a, b in zip(lo.tolist(), hi.tolist()) if b > a]
-        return arrays.union_ids(parts)
+        lo = np.searchsorted(sorted_keys, q, side="left").tolist()
+        hi = np.searchsorted(sorted_keys, q, side="right").tolist()
+        return [docs[a:b] for a, b in zip(lo, hi)]
 
     def key_counts(self, keys: Sequence[int]) -> List[int]:
         sorted_keys, _docs = self.dupkeys()
         q = np.asarray(keys, dtype=np.uint64)
         return (np.searchsorted(sorted_keys, q, side="right") - np.searchsorted(sorted_keys, q, side="left")).tolist()
+
+    def date_key(self) -> np.ndarray:
+        """Dates as floats for ordering, undated articles as -1 (before every date)."""
+        if self._date_key is None:
+            pub = self.published()
+            self._date_key = np.where(pub == _NO_DATE, -1.0, pub.astype(np.float64))
+        return self._date_key
 
     def codes(self, fieldname: str) -> Tuple[np.ndarray, List[str]]:
         """Per document, the index of its value of an ID field in the returned names (-1: none)."""
