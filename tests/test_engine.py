@@ -126,3 +126,14 @@ def test_phrase_search_over_budget_is_partial_and_says_so(tmp_path, monkeypatch)
         assert any("phrase search stopped" in w for w in cut.warnings)
         # words without phrases are never cut, however slow
         assert ix.search("harbour strike").total == 200
+
+
+def test_fast_writer_stores_the_same_sketch_as_dedupe_signature(tmp_path):
+    from newssearch import dedupe
+
+    arts = articles(30)
+    eng = wengine.WhooshEngine(tmp_path / "ix", create=True)
+    eng.upsert((a, content_hash(a)) for a in arts)
+    for a in arts:
+        assert eng.signature_of(a.id) == dedupe.signature(a.title, a.body), a.id
+    eng.close()

@@ -46,7 +46,7 @@ from ..query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phr
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 TITLE_BOOST = 2.0
@@ -230,6 +230,19 @@ class FastSegmentWriter(writing.SegmentWriter):
         schema = self.schema
         docnum = self.docnum
         rel = docnum - self.docbase
+        lang = fields.get("lang")
+        # title and body are analysed once, up front: their terms are indexed below and
+        # their token surfaces give the near-duplicate sketch when the caller left it to us
+        analysed: Dict[str, Tuple[List[str], Optional[List[int]]]] = {}
+        words: List[str] = []
+        for name in _TEXT_FIELDS:
+            value = fields.get(name)
+            if value is not None and isinstance(schema[name].analyzer, NewsTokenizer):
+                terms, positions, surfaces = analysis.index_terms_words(value, lang=lang)
+                analysed[name] = (terms, positions)
+                words += surfaces
+        if "dupsig" not in fields and "dupsig" in schema:
+            fields.update(_signature_fields(dedupe.signature_of_words(words)))
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, fieldnames)
         perdocwriter.start_doc(docnum)
@@ -242,8 +255,12 @@ class FastSegmentWriter(writing.SegmentWriter):
                 length = 0
                 if field.indexed:
                     table = self._posting_table(fieldname, field)
-                    if isinstance(field.analyzer, NewsTokenizer):
-                        length = self._index_text(table, value, docnum, fields.get("lang"))
+                    pre = analysed.get(fieldname)
+                    if pre is not None:
+                        length = self._index_terms(table, pre[0], pre[1], docnum)
+                    elif isinstance(field.analyzer, NewsTokenizer):
+                        terms, positions = analysis.index_terms(value, lang=lang)
+                        length = self._index_terms(table, terms, positions, docnum)
                     else:
                         for tbytes, freq, _weight, vbytes in field.index(value):
                             entry = table.get(tbytes)
@@ -270,8 +287,7 @@ class FastSegmentWriter(writing.SegmentWriter):
         self.docnum += 1
 
     @staticmethod
-    def _index_text(table: Dict[object, list], value: str, docnum: int, lang: Optional[str]) -> int:
-        terms, positions = analysis.index_terms(value, lang=lang)
+    def _index_terms(table: Dict[object, list], terms: List[str], positions: Optional[List[int]], docnum: int) -> int:
         getterm = terms.__getitem__
         # group positions by term with a C-level sort instead of a Python loop per token
         # (the sort is stable, so each term's positions stay in order)
@@ -473,13 +489,26 @@ def _domain(url: Optional[str]) -> Optional[str]:
     return host[4:] if host.startswith("www.") else (host or None)
 
 
-def _extra_fields(article: Article) -> Dict[str, object]:
-    """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones."""
+_TEXT_FIELDS = ("title", "body")
+"""The analysed text fields, in the order their words make the near-duplicate sketch."""
+
+
+def _signature_fields(sig: Tuple[int, ...]) -> Dict[str, object]:
+    """The dupsig column value and dupkeys lookup terms of a sketch (nothing for an empty one)."""
+    if not sig:
+        return {}
+    return {"dupsig": dedupe.to_bytes(sig), "dupkeys": " ".join(dedupe.bucket_keys(sig))}
+
+
+def _extra_fields(article: Article, *, signature: bool = True) -> Dict[str, object]:
+    """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones.
+
+    ``signature=False`` leaves dupsig/dupkeys to :class:`FastSegmentWriter`, which makes
+    them from the words it analyses anyway (in whichever process writes the document).
+    """
     out: Dict[str, object] = {}
-    sig = dedupe.signature(article.title, article.body, lang=article.lang)
-    if sig:
-        out["dupsig"] = dedupe.to_bytes(sig)
-        out["dupkeys"] = " ".join(dedupe.bucket_keys(sig))
+    if signature:
+        out.update(_signature_fields(dedupe.signature(article.title, article.body)))
     if article.url:
         words = url_words(article.url)
         if words:
@@ -888,7 +917,7 @@ class WhooshEngine:
                         updated += 1
                         replace.add(aid)
                 seen[aid] = chash
-                pending[aid] = self._fields(article, chash)
+                pending[aid] = self._fields(article, chash, signature=False)
                 if len(pending) >= CHUNK_DOCS:
                     existing.close()
                     self._write(pending, replace)
@@ -949,7 +978,12 @@ class WhooshEngine:
             raise IndexLocked(f"index {self.path} is being written by another process") from exc
 
     @staticmethod
-    def _fields(article: Article, chash: str) -> Dict[str, object]:
+    def _fields(article: Article, chash: str, *, signature: bool = True) -> Dict[str, object]:
+        """The document fields of *article*; complete for any Whoosh writer.
+
+        ``signature=False`` (our own writer only) leaves the near-duplicate sketch to
+        :class:`FastSegmentWriter`.
+        """
         fields: Dict[str, object] = {
             "id": article.id,
             "title": article.title,
@@ -970,7 +1004,7 @@ class WhooshEngine:
                 fields["domain"] = domain
         if article.author:
             fields["author"] = article.author
-        fields.update(_extra_fields(article))
+        fields.update(_extra_fields(article, signature=signature))
         return fields
 
     def delete(
