@@ -17,6 +17,7 @@ hash is a fixed multiply-add mix of its three word hashes mod 2**64. Never Pytho
 """
 from __future__ import annotations
 
+import heapq
 import struct
 from operator import add
 from hashlib import blake2b
@@ -71,11 +72,7 @@ def _hash(text: str) -> int:
 
 def _word_hash(surface: str) -> int:
     term = fold(surface)
-    h = (_hash(term) or 1) if term else 0
-    if len(_WORD_HASH) >= _MAX_CACHED_WORDS:
-        _WORD_HASH.clear()
-    _WORD_HASH[surface] = h
-    return h
+    return (_hash(term) or 1) if term else 0
 
 
 def signature_of_words(words: Sequence[str]) -> Signature:
@@ -86,9 +83,15 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     body's tokens.
     """
     get = _WORD_HASH.get
-    hashes = [get(w) for w in words]
+    hashes = list(map(get, words))
     if None in hashes:
-        hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes)]
+        missing = set(words).difference(_WORD_HASH)
+        if len(_WORD_HASH) + len(missing) > _MAX_CACHED_WORDS:
+            _WORD_HASH.clear()
+            missing = set(words)
+        for word in missing:
+            _WORD_HASH[word] = _word_hash(word)
+        hashes = list(map(_WORD_HASH.__getitem__, words))
     hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
     n = len(hashes)
     if not n:
@@ -98,7 +101,7 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     first = map(_MUL1.__mul__, hashes[: n - 2])
     second = map(_MUL2.__mul__, hashes[1 : n - 1])
     shingles = set(map(_MASK.__and__, map(add, map(add, first, second), hashes[2:])))
-    return tuple(sorted(shingles)[:SIGNATURE_SIZE])
+    return tuple(heapq.nsmallest(SIGNATURE_SIZE, shingles))
 
 
 def signature(title: str, body: str, *, lang: Optional[str] = None) -> Signature:

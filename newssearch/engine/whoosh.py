@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from array import array
@@ -33,7 +33,7 @@ from whoosh.searching import TimeLimit
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter, W3TermInfo
 from whoosh.support.levenshtein import distance as _edit_distance
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
@@ -137,6 +137,13 @@ _MIN_COMPRESS = 256
 """Posting blocks smaller than this many bytes are stored uncompressed."""
 
 
+_INLINE_POSTINGS = 2
+"""Terms of fields other than title and body with at most this many postings are stored
+inline in the term table (Whoosh's own inlining, read back as a ListMatcher): an id, a
+url word, a dedupe key or a timestamp is mostly one posting, and a block of its own cost
+~90 bytes and a pickle. Title and body postings always stay in W3 blocks."""
+
+
 class NewsPostingsWriter(W3PostingsWriter):
     """Whoosh 3's postings writer, but tiny blocks are not zlib-compressed.
 
@@ -146,11 +153,33 @@ class NewsPostingsWriter(W3PostingsWriter):
     the compression level from each block's header, so both kinds read back alike.
     """
 
+    def start_postings(self, format_, terminfo):
+        super().start_postings(format_, NewsTermInfo())
+
+    def finish_postings(self):
+        # Whoosh's own inlining calls a misspelt terminfo method (set_inline) and so never
+        # runs (its inlinelimit default of 1 inlines nothing); readers handle inlined terms
+        if not self.written() and len(self) < self._inlinelimit:
+            terminfo = self._terminfo
+            terminfo.add_block(self)
+            weights = self._weights
+            # one value per posting, b"" when the format has none: with no values Whoosh's
+            # ListMatcher.value() gives "" (a str), which its merge pool rejects
+            terminfo.set_inlined(self._ids, weights, self._values or [b""] * len(self._ids))
+            if weights.count(1.0) == len(weights):
+                # ListMatcher takes no weights as all 1.0; saves 9 bytes a posting
+                terminfo._inlined = (terminfo._inlined[0], None, terminfo._inlined[2])
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
     def _write_block(self, last=False):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        databytes = _pickle_dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+        # protocol 3, not Whoosh's 2: the reader unpickles whatever protocol, and protocol 2
+        # writes every position value (bytes) as a ~20-byte _codecs.encode call
+        databytes = _pickle_dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 3)
         comp = self._compression if len(databytes) >= _MIN_COMPRESS else 0
         if comp:
             databytes = zlib.compress(databytes, comp)
@@ -173,6 +202,25 @@ class NewsPostingsWriter(W3PostingsWriter):
         postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
+
+
+class NewsTermInfo(W3TermInfo):
+    """W3TermInfo whose inlined postings are pickled with protocol 3 instead of 2.
+
+    Whoosh reads them with ``pickle.loads``, which takes any protocol; protocol 2 writes
+    each ``bytes`` as a ~40-byte ``_codecs.encode`` call, protocol 3 in two bytes.
+    """
+
+    def to_bytes(self):
+        if not self.is_inlined():
+            return super().to_bytes()
+        minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
+        minid = 0xFFFFFFFF if self._minid is None else self._minid
+        maxid = 0xFFFFFFFF if self._maxid is None else self._maxid
+        head = self._struct.pack(
+            True, self._weight, self._df, minlength, length_to_byte(self._maxlength), self._maxweight, minid, maxid
+        )
+        return head + _pickle_dumps(self._inlined, 3)
 
 
 class NewsCodec(W3Codec):
@@ -314,14 +362,25 @@ class FastSegmentWriter(writing.SegmentWriter):
         # never merge here: Whoosh merges by feeding other segments through its pool
         return super().commit(mergetype=writing.NO_MERGE)
 
-    def commit_with(self, extra_segments: Sequence[object] = ()) -> None:
-        """Commit this writer's segment plus segments written by other processes."""
+    def commit_with(
+        self, extra_segments: Callable[[], Sequence[object]] = tuple, superseded: Iterable[int] = ()
+    ) -> None:
+        """Commit this writer's segment plus segments written by other processes.
+
+        *extra_segments* is called after this writer's own segment is written, so another
+        process can finish its segment meanwhile. *superseded* are segment-relative
+        docnums of this writer's documents that a later copy in the same batch replaced.
+        """
         self._check_state()
-        final = list(self.segments) + list(extra_segments)
+        final = list(self.segments)
         if self._added:
-            final.append(self._finalize_segment())
+            own = self._finalize_segment()
+            for rel in superseded:
+                own.delete_document(rel)
+            final.append(own)
         else:
             self._close_segment()
+        final.extend(extra_segments())
         self._commit_toc(final)
         self._finish()
 
@@ -340,6 +399,9 @@ class FastSegmentWriter(writing.SegmentWriter):
             fw.start_field(fieldname, field)
             pw = fw._postwriter
             limit = pw._blocklimit
+            if fieldname not in _TEXT_FIELDS:
+                # rare terms of id/date/key fields go in the term table, not a block each
+                pw._inlinelimit = _INLINE_POSTINGS + 1
             for key in keys:
                 docs, freqs, values = table[key]
                 fw.start_term(key.encode("utf-8") if isinstance(key, str) else key)
@@ -364,15 +426,17 @@ class FastSegmentWriter(writing.SegmentWriter):
         fw.close()
 
 
-def _write_segment(index_dir: str, docs: List[Dict[str, object]]):
-    """Write *docs* as one new segment of the index in *index_dir*; return the segment.
+def _write_segment(index_dir: str, batches: Iterable[Sequence[Dict[str, object]]]):
+    """Write the documents of *batches* as one new segment of the index in *index_dir*.
 
-    The caller holds the index lock and puts the segment in the table of contents.
+    Returns the segment; the caller holds the index lock and puts the segment in the
+    table of contents.
     """
     ix = whoosh_index.open_dir(index_dir, indexname=_INDEX_NAME, schema=build_schema())
     writer = FastSegmentWriter(ix, codec=NewsCodec(), _lk=False)
-    for fields in docs:
-        writer.add_document(**fields)
+    for batch in batches:
+        for fields in batch:
+            writer.add_document(**fields)
     segment = writer._finalize_segment()
     # not writer._finish(): that deletes the temporary directory the parent's writer
     # shares with us; the parent removes it when it commits
@@ -381,32 +445,52 @@ def _write_segment(index_dir: str, docs: List[Dict[str, object]]):
 
 
 def _segment_worker() -> None:
-    """Entry point of the helper process: (index_dir, docs) pickled on stdin, the
-    segment pickled on stdout. Only ever fed by :class:`_SegmentJob` of this library."""
+    """Entry point of the helper process. On stdin, pickled one after another: the index
+    directory, lists of documents, then None; on stdout, the pickled segment. Only ever
+    fed by :class:`_SegmentJob` of this library."""
     import pickle
     import sys
 
-    index_dir, docs = pickle.load(sys.stdin.buffer)
-    segment = _write_segment(index_dir, docs)
+    stdin = sys.stdin.buffer
+    index_dir = pickle.load(stdin)
+
+    def batches() -> Iterator[Sequence[Dict[str, object]]]:
+        while True:
+            batch = pickle.load(stdin)
+            if batch is None:
+                return
+            yield batch
+
+    segment = _write_segment(index_dir, batches())
     sys.stdout.buffer.write(pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 
 
+_SEND_DOCS = 32
+"""Documents pickled to the helper per write (fewer, larger writes; small enough to keep it busy)."""
+
+
 class _SegmentJob:
-    """Write part of a batch as its own segment in a second Python process.
+    """Write part of a batch as its own segment in a second Python process, streamed.
+
+    Started as soon as a batch is big enough and fed documents while the caller is still
+    reading its input, so reading, analysing and writing overlap on two cores.
 
     A plain subprocess, not multiprocessing: multiprocessing's spawn/forkserver re-run
     the caller's main module (breaking scripts without a ``__main__`` guard) and fork
-    is unsafe in threaded callers. If the helper cannot run, its documents are written
-    in this process instead, so the result is the same either way, only slower.
+    is unsafe in threaded callers. If the helper cannot run or dies, its documents are
+    written in this process instead, so the result is the same either way, only slower.
     """
 
-    def __init__(self, index_dir: str, docs: List[Dict[str, object]]) -> None:
+    def __init__(self, index_dir: str) -> None:
         import pickle
         import subprocess
         import sys
 
-        self.index_dir, self.docs = index_dir, docs
+        self.index_dir = index_dir
+        self.docs: List[Dict[str, object]] = []  # everything sent, for the fallback
+        self._unsent = 0
+        self._dumps = pickle.dumps
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -418,12 +502,50 @@ class _SegmentJob:
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            # the helper reads everything before it starts, so this returns promptly
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(pickle.dumps((index_dir, docs), protocol=pickle.HIGHEST_PROTOCOL))
-            self.proc.stdin.close()
         except (OSError, ValueError):
             self.proc = None
+        self._send(index_dir)
+
+    def _send(self, obj: object) -> None:
+        if self.proc is None:
+            return
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(self._dumps(obj, protocol=5))
+        except (OSError, ValueError):  # the helper died: its documents are written here
+            self._abandon()
+
+    def _abandon(self) -> None:
+        if self.proc is not None:
+            proc, self.proc = self.proc, None
+            try:
+                proc.kill()
+                proc.wait()
+            except OSError:  # pragma: no cover - already gone
+                pass
+
+    def add(self, fields: Dict[str, object]) -> int:
+        """Queue one document; returns its docnum in the helper's segment."""
+        self.docs.append(fields)
+        self._unsent += 1
+        if self._unsent >= _SEND_DOCS:
+            self._flush()
+        return len(self.docs) - 1
+
+    def _flush(self) -> None:
+        if self._unsent:
+            self._send(self.docs[-self._unsent :])
+            self._unsent = 0
+
+    def close_input(self) -> None:
+        """Send what is left and the end mark: the helper starts writing its segment."""
+        self._flush()
+        self._send(None)
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:  # pragma: no cover - died after the last write
+                self._abandon()
 
     def result(self):
         import pickle
@@ -433,18 +555,107 @@ class _SegmentJob:
             out = self.proc.stdout.read()
             if self.proc.wait() == 0 and out:
                 return pickle.loads(out)  # our own helper's output, never outside data
-        return _write_segment(self.index_dir, self.docs)
+        return _write_segment(self.index_dir, [self.docs])
+
+    def cancel(self) -> None:
+        self._abandon()
 
 
-def _balanced_split(docs: List[Dict[str, object]]) -> int:
-    """Index that splits *docs* into two halves of about equal text."""
-    sizes = [len(d.get("body") or "") + len(d.get("title") or "") for d in docs]
-    half, running = sum(sizes) / 2, 0
-    for i, size in enumerate(sizes):
-        running += size
-        if running >= half:
-            return max(1, i)
-    return len(docs) // 2
+HELPER_SHARE = 0.55
+"""Share of a parallel batch's text the helper process writes: this process also reads,
+parses and hashes every input record, so it takes a little less of the indexing."""
+
+
+class _Batch:
+    """The documents of one chunk on their way into segments: ours and the helper's.
+
+    The first :data:`PARALLEL_MIN_DOCS` documents are held; past that a helper process
+    starts and every document goes at once to this process's writer or to the helper
+    (by text size, :data:`HELPER_SHARE`). A later copy of an id in the same chunk
+    supersedes the earlier one, which is deleted from its new segment at commit.
+    """
+
+    def __init__(self, engine: "WhooshEngine") -> None:
+        self.engine = engine
+        self.held: Dict[str, Dict[str, object]] = {}
+        self.writer: Optional[FastSegmentWriter] = None
+        self.job: Optional[_SegmentJob] = None
+        self.placed: Dict[str, Tuple[int, int]] = {}  # id -> (0 here / 1 helper, docnum)
+        self.superseded: Tuple[List[int], List[int]] = ([], [])
+        self.text = [0, 0]  # characters of title+body written here / by the helper
+
+    def __len__(self) -> int:
+        return len(self.held) + len(self.placed)
+
+    def __contains__(self, aid: str) -> bool:
+        return aid in self.held or aid in self.placed
+
+    def add(self, aid: str, fields: Dict[str, object]) -> None:
+        if self.job is None:
+            self.held[aid] = fields
+            if len(self.held) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
+                self._start_parallel()
+            return
+        self._place(aid, fields)
+
+    def _start_parallel(self) -> None:
+        self.writer = self.engine._writer()
+        self.job = _SegmentJob(str(self.engine.path))
+        held, self.held = self.held, {}
+        for aid, fields in held.items():
+            self._place(aid, fields)
+
+    def _place(self, aid: str, fields: Dict[str, object]) -> None:
+        old = self.placed.get(aid)
+        if old is not None:
+            self.superseded[old[0]].append(old[1])
+        size = len(fields.get("title") or "") + len(fields.get("body") or "")  # type: ignore[arg-type]
+        ours, theirs = self.text
+        if theirs * (1 - HELPER_SHARE) <= ours * HELPER_SHARE:
+            assert self.job is not None
+            self.placed[aid] = (1, self.job.add(fields))
+            self.text[1] += size
+        else:
+            writer = self.writer
+            assert writer is not None
+            self.placed[aid] = (0, writer.docnum - writer.docbase)
+            writer.add_document(**fields)
+            self.text[0] += size
+
+    def commit(self, replace: Set[str]) -> None:
+        """Write everything, delete the *replace*d ids from older segments, commit."""
+        writer = self.writer or self.engine._writer()
+        self.writer = None
+        job = self.job
+        try:
+            for aid in sorted(replace):
+                writer.delete_by_term("id", aid)
+            for fields in self.held.values():
+                writer.add_document(**fields)
+            extra: Callable[[], Sequence[object]] = tuple
+            if job is not None:
+                job.close_input()  # the helper writes its segment while we write ours
+
+                def extra() -> Sequence[object]:
+                    segment = job.result()
+                    for rel in self.superseded[1]:
+                        segment.delete_document(rel)
+                    return [segment]
+
+            checkpoint("committing")
+            writer.commit_with(extra, self.superseded[0])
+        except BaseException:
+            if job is not None:
+                job.cancel()
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        if self.writer is not None and not self.writer.is_closed:
+            self.writer.cancel()
 
 
 def build_schema() -> Schema:
@@ -459,7 +670,6 @@ def build_schema() -> Schema:
         source=ID(stored=True, sortable=True),
         # casefolded form, what source: and --source match against
         source_key=ID,
-        domain=ID(stored=False),
         published=DATETIME(stored=True, sortable=True),
         lang=ID(stored=True),
         url=STORED,
@@ -889,8 +1099,8 @@ class WhooshEngine:
         """
         added = updated = unchanged = 0
         seen: Dict[str, str] = {}  # every id seen in this call -> its latest content hash
-        pending: Dict[str, Dict[str, object]] = {}  # id -> fields, not yet written
-        replace: Set[str] = set()  # ids whose stored copy goes before pending is written
+        batch = _Batch(self)  # id -> fields, on their way into this chunk's segments
+        replace: Set[str] = set()  # ids whose stored copy goes when the chunk is committed
         existing = self._ix.searcher()
         try:
             for article, chash in items:
@@ -903,7 +1113,7 @@ class WhooshEngine:
                     # every record read is counted once: a second copy with new
                     # content is an update (of the first, or of the stored one)
                     updated += 1
-                    if aid not in pending:  # stored, or written in an earlier chunk
+                    if aid not in batch:  # stored, or written in an earlier chunk
                         replace.add(aid)
                 else:
                     stored = existing.document(id=aid)
@@ -917,42 +1127,24 @@ class WhooshEngine:
                         updated += 1
                         replace.add(aid)
                 seen[aid] = chash
-                pending[aid] = self._fields(article, chash, signature=False)
-                if len(pending) >= CHUNK_DOCS:
+                batch.add(aid, self._fields(article, chash, signature=False))
+                if len(batch) >= CHUNK_DOCS:
                     existing.close()
-                    self._write(pending, replace)
+                    self._write(batch, replace)
+                    batch = _Batch(self)
                     existing = self._ix.searcher()
+        except BaseException:
+            batch.cancel()
+            raise
         finally:
             existing.close()
-        if pending or replace:
-            self._write(pending, replace)
+        if len(batch) or replace:
+            self._write(batch, replace)
         return added, updated, unchanged
 
-    def _write(self, pending: Dict[str, Dict[str, object]], replace: Set[str]) -> None:
-        """Commit *pending* as one or two new segments, deleting the *replace*d ids first."""
-        docs = list(pending.values())
-        writer = self._writer()
-        try:
-            for aid in sorted(replace):
-                writer.delete_by_term("id", aid)
-            extra = []
-            if len(docs) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
-                # the second core writes its own segment from the later half of the chunk
-                split = _balanced_split(docs)
-                job = _SegmentJob(str(self.path), docs[split:])
-                for fields in docs[:split]:
-                    writer.add_document(**fields)
-                extra.append(job.result())
-            else:
-                for fields in docs:
-                    writer.add_document(**fields)
-            checkpoint("committing")
-            writer.commit_with(extra)
-        except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
-            raise
-        pending.clear()
+    def _write(self, batch: "_Batch", replace: Set[str]) -> None:
+        """Commit *batch* as one or two new segments, deleting the *replace*d ids."""
+        batch.commit(replace)
         replace.clear()
         self._committed()
 
@@ -999,9 +1191,6 @@ class WhooshEngine:
             fields["lang"] = article.lang.lower()
         if article.url:
             fields["url"] = article.url
-            domain = _domain(article.url)
-            if domain:
-                fields["domain"] = domain
         if article.author:
             fields["author"] = article.author
         fields.update(_extra_fields(article, signature=signature))
