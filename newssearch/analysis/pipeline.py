@@ -169,7 +169,7 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
     profile = _profile(lang, True)
     get = profile.terms.get
     surfaces = token_re_for(text).findall(text)
-    terms = [get(s) for s in surfaces]
+    terms = list(map(get, surfaces))
     if None in terms:
         compute = profile.compute
         terms = [compute(s) if t is None else t for s, t in zip(surfaces, terms)]

@@ -9,7 +9,9 @@ index directory unpickles data from it. Only open indexes you built yourself.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import gc
 import json
 import os
 import re
@@ -451,6 +453,9 @@ def _segment_worker() -> None:
     import pickle
     import sys
 
+    # our own short-lived process: the cyclic GC only rescans the growing posting
+    # tables (indexing makes no garbage cycles to speak of); ~8% of the time
+    gc.disable()
     stdin = sys.stdin.buffer
     index_dir = pickle.load(stdin)
 
@@ -1015,6 +1020,23 @@ def _date_buckets(stamps: Iterable[Tuple[Optional[datetime], int]], unit: str) -
     return dict(sorted(out.items()))
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the duration (restored after, if it was on).
+
+    While a batch is indexed the heap grows by hundreds of thousands of long-lived
+    containers (per-term posting lists) and each full collection rescans them all, for
+    no garbage: ~8% of indexing time. Reference counting still frees everything else.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class WhooshEngine:
     """One Whoosh index directory: create/open, upsert, search, stats."""
 
@@ -1097,6 +1119,10 @@ class WhooshEngine:
         cores when there are enough of them; NewsIndex publishes the generation only
         after the last chunk, so readers never see a part.
         """
+        with _gc_paused():
+            return self._upsert(items)
+
+    def _upsert(self, items: Iterable[Tuple[Article, str]]) -> Tuple[int, int, int]:
         added = updated = unchanged = 0
         seen: Dict[str, str] = {}  # every id seen in this call -> its latest content hash
         batch = _Batch(self)  # id -> fields, on their way into this chunk's segments
