@@ -18,7 +18,8 @@ import re
 import shutil
 import zlib
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import chain, groupby
+from operator import sub as _sub
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -174,6 +175,21 @@ class NewsPostingsWriter(W3PostingsWriter):
             self._terminfo = None
             return terminfo
         return super().finish_postings()
+
+    # Whoosh's _mini_ids/_mini_weights walk a Python generator per posting; these give
+    # the same values with C-level loops
+    def _mini_ids(self):
+        ids = self._ids
+        if self._byteids:  # pragma: no cover - vectors, which we never write
+            return tuple(ids)
+        return tuple(map(_sub, ids, chain((0,), ids)))
+
+    def _mini_weights(self):
+        weights = self._weights
+        first = weights[0]
+        if weights.count(first) == len(weights):
+            return None if first == 1.0 else first
+        return tuple(weights)
 
     def _write_block(self, last=False):
         if not self._blockcount:
@@ -419,7 +435,7 @@ class FastSegmentWriter(writing.SegmentWriter):
                     vals = values[start : start + limit]
                     pw._values = vals if any(vals) else []
                     if field.scorable:
-                        lens = [lengths[d - base] for d in ids]
+                        lens = list(map(lengths.__getitem__, ids)) if not base else [lengths[d - base] for d in ids]
                         pw._minlength = min(lens) or None
                         pw._maxlength = max(lens)
                 fw.finish_term()
