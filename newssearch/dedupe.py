@@ -9,15 +9,21 @@ the index as lookup keys: two copies share at least one of them with high probab
 finding an article's copies is one small term query, not a scan.
 
 Computed once at index time (the engine stores it), compared at query time.
+
+Hashing is cheap and stable across processes, runs and Python versions: each distinct
+token surface gets a 64-bit blake2b hash of its folded form once (cached), and a shingle's
+hash is a fixed multiply-add mix of its three word hashes mod 2**64. Never Python's
+``hash()``, which is salted per process for strings.
 """
 from __future__ import annotations
 
-import heapq
 import struct
+from operator import add
 from hashlib import blake2b
 from typing import Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
-from .analysis import analyze
+from .analysis import fold
+from .analysis.tokenize import token_re_for
 
 __all__ = [
     "SIGNATURE_SIZE",
@@ -25,6 +31,7 @@ __all__ = [
     "NEAR_DUPLICATE",
     "SHINGLE",
     "signature",
+    "signature_of_words",
     "encode",
     "decode",
     "to_bytes",
@@ -47,20 +54,69 @@ Signature = Tuple[int, ...]
 T = TypeVar("T")
 
 
+_MASK = (1 << 64) - 1
+# odd 64-bit constants (golden ratio, xxhash primes): the shingle mix a*h1 + b*h2 + h3
+_MUL1 = 0x9E3779B97F4A7C15
+_MUL2 = 0xC2B2AE3D27D4EB4F
+
+# token surface -> 64-bit hash of its folded, unstemmed form (0: the token gives no term).
+# Bounded like the analysis caches: cleared when full.
+_WORD_HASH: Dict[str, int] = {}
+_MAX_CACHED_WORDS = 200_000
+
+
 def _hash(text: str) -> int:
     return int.from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
-def signature(title: str, body: str, *, lang: Optional[str] = None) -> Signature:
-    """The bottom-k sketch of an article (sorted ascending); empty for an article with no words."""
-    terms = [t[0] for t in analyze(f"{title}\n{body}", lang=lang, stem=False)]
-    if not terms:
+def _word_hash(surface: str) -> int:
+    term = fold(surface)
+    return (_hash(term) or 1) if term else 0
+
+
+def signature_of_words(words: Sequence[str]) -> Signature:
+    """The bottom-k sketch of a text given its token surfaces, in order (see the module docstring).
+
+    Words are folded but not stemmed, so the sketch does not depend on the language an
+    article was detected in; ``signature(title, body)`` is this of the title's and the
+    body's tokens.
+    """
+    get = _WORD_HASH.get
+    hashes = list(map(get, words))
+    if None in hashes:
+        missing = set(words).difference(_WORD_HASH)
+        if len(_WORD_HASH) + len(missing) > _MAX_CACHED_WORDS:
+            _WORD_HASH.clear()
+            missing = set(words)
+        for word in missing:
+            _WORD_HASH[word] = _word_hash(word)
+        hashes = list(map(_WORD_HASH.__getitem__, words))
+    hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
+    n = len(hashes)
+    if not n:
         return ()
-    if len(terms) < SHINGLE:
-        shingles = {" ".join(terms)}
-    else:
-        shingles = {" ".join(terms[i : i + SHINGLE]) for i in range(len(terms) - SHINGLE + 1)}
-    return tuple(heapq.nsmallest(SIGNATURE_SIZE, {_hash(s) for s in shingles}))
+    if n < SHINGLE:  # one shingle of all the words
+        return (((_MUL1 * hashes[0] + (_MUL2 * hashes[1] if n > 1 else 0)) & _MASK),)
+    first = map(_MUL1.__mul__, hashes[: n - 2])
+    second = map(_MUL2.__mul__, hashes[1 : n - 1])
+    shingles = list(map(_MASK.__and__, map(add, map(add, first, second), hashes[2:])))
+    # The k smallest are almost always below a bound that ~3k of the hashes pass: keep
+    # those (a C-level filter) and sort them; if too few pass, sort them all. Same result.
+    bound = (_MASK // len(shingles)) * (3 * SIGNATURE_SIZE)
+    below = set(filter(bound.__gt__, shingles))
+    if len(below) < SIGNATURE_SIZE:
+        below = set(shingles)
+    return tuple(sorted(below)[:SIGNATURE_SIZE])
+
+
+def signature(title: str, body: str, *, lang: Optional[str] = None) -> Signature:
+    """The bottom-k sketch of an article (sorted ascending); empty for an article with no words.
+
+    *lang* is accepted for callers that have it; the sketch uses unstemmed words and does
+    not depend on it.
+    """
+    text = f"{title}\n{body}"
+    return signature_of_words(token_re_for(text).findall(text))
 
 
 def encode(sig: Signature) -> str:

@@ -36,3 +36,29 @@ def test_collapse_keeps_the_first_of_each_story_in_rank_order():
         ("toll-1", []),
         ("harbour-1", []),
     ]
+
+
+def test_signature_is_stable_across_processes_and_runs():
+    """Stored sketches are compared with ones made later: no per-process salt (str hash())."""
+    import subprocess
+    import sys
+
+    code = (
+        "from newssearch import dedupe; "
+        "print(dedupe.signature('Port strike ends', 'Dock workers voted to end the strike on Tuesday.'))"
+    )
+    runs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout
+        for seed in ("1", "2", "random")
+    }
+    here = dedupe.signature("Port strike ends", "Dock workers voted to end the strike on Tuesday.")
+    assert runs == {f"{here}\n"}
+    # fixed values: a change of the hash scheme must be deliberate (and bump FORMAT_VERSION)
+    assert dedupe.signature("a b", "") == (14535287556175568374,)
+
+
+def test_signature_of_words_skips_tokens_without_terms_like_signature():
+    words = ["Dock", "workers", "voted", "to", "end", "the", "strike"]
+    assert dedupe.signature_of_words(words) == dedupe.signature("Dock workers voted", "to end the strike")
+    assert dedupe.signature_of_words([]) == ()

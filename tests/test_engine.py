@@ -217,3 +217,68 @@ def test_whoosh_search_path_keeps_its_phrase_time_limit(tmp_path, monkeypatch):
         cut = ix.search('"harbour strike"')
         assert cut.total < 200
         assert any("phrase search stopped" in w for w in cut.warnings)
+        # words without phrases are never cut, however slow
+        assert ix.search("harbour strike").total == 200
+
+
+def test_fast_writer_stores_the_same_sketch_as_dedupe_signature(tmp_path):
+    from newssearch import dedupe
+
+    arts = articles(30)
+    eng = wengine.WhooshEngine(tmp_path / "ix", create=True)
+    eng.upsert((a, content_hash(a)) for a in arts)
+    for a in arts:
+        assert eng.signature_of(a.id) == dedupe.signature(a.title, a.body), a.id
+    eng.close()
+
+
+def _answers(ix):
+    out = {}
+    for text in ["harbour", "strike union", '"harbour strike"', "title:report ferry", "site:example.com crane",
+                 "inurl:7 pay", "lighthouse"]:
+        res = ix.search(text, limit=500)
+        out[text] = (res.total, sorted(h.id for h in res.hits))
+    return out
+
+
+def test_parallel_streamed_write_gives_the_serial_index(tmp_path, monkeypatch):
+    """Two processes (documents streamed to the helper while reading) == one process."""
+    arts = articles(120)
+    changed = Article(title=arts[3].title, body="rewritten copy about a lighthouse", source=arts[3].source,
+                      published=arts[3].published, url=arts[3].url)
+    changed2 = Article(title=arts[4].title, body="a lighthouse keeper retires", source=arts[4].source,
+                       published=arts[4].published, url=arts[4].url)
+    batch = arts + [changed, changed2, arts[5]]  # later copies supersede, in either process
+    results = {}
+    for name, min_docs in (("serial", 10**9), ("parallel", 10)):
+        monkeypatch.setattr(wengine, "PARALLEL_MIN_DOCS", min_docs)
+        with newssearch.open_index(tmp_path / name, create=True) as ix:
+            report = ix.add(batch)
+            assert (report.added, report.updated, report.unchanged) == (120, 2, 1)
+            assert len(ix) == 120
+            results[name] = (_answers(ix), ix.stats().segments)
+    assert results["parallel"][0] == results["serial"][0]
+    assert results["parallel"][0]["lighthouse"][0] == 2
+    assert results["parallel"][1] == 2 and results["serial"][1] == 1
+
+
+def test_merged_segments_keep_inlined_lookups(tmp_path, monkeypatch):
+    """id, url-word, site and dedupe-key terms are inlined in the term table; Whoosh's
+    own merge must carry them over."""
+    monkeypatch.setattr(wengine, "MAX_SEGMENTS", 2)
+    arts = articles(12)
+    copy = Article(title=arts[0].title, body=arts[0].body, source="Copy Desk", url="https://copies.example.org/x")
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        for a in arts + [copy]:
+            ix.add([a])
+        assert ix.stats().segments <= 2
+        before = _answers(ix)
+        assert before["site:example.com crane"][0] > 0 and before["inurl:7 pay"][0] > 0
+        assert ix.get(arts[7].id).title == arts[7].title
+        res = ix.search(arts[0].title, collapse=True, limit=20)
+        first = next(h for h in res.hits if h.id in (arts[0].id, copy.id))
+        assert first.duplicates == 1
+        # updating an article deletes its old copy through the inlined id term
+        ix.add([Article(title=arts[7].title, body="new text about cargo", source=arts[7].source,
+                        published=arts[7].published, url=arts[7].url)])
+        assert len(ix) == 13 and ix.search("cargo").total >= 1

@@ -22,6 +22,7 @@ from newssearch.analysis.pipeline import (
     analyze,
     fold,
     index_terms,
+    index_terms_words,
     query_alternatives,
     query_terms,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "detect_language",
     "fold",
     "index_terms",
+    "index_terms_words",
     "query_alternatives",
     "query_terms",
 ]

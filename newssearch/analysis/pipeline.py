@@ -156,17 +156,27 @@ def index_terms(text: str, *, lang: str | None = None) -> tuple[list[str], list[
     common case), else the position of each term (a word with several forms gives them
     all at its position). No tuple per token, no offset search.
     """
+    terms, positions, _words = index_terms_words(text, lang=lang)
+    return terms, positions
+
+
+def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str], list[int] | None, list[str]]:
+    """``index_terms`` plus the surface of every token, in order, from the same regex pass.
+
+    The indexer hands the surfaces to :func:`newssearch.dedupe.signature_of_words`, so the
+    near-duplicate sketch costs no second tokenisation of the text.
+    """
     profile = _profile(lang, True)
     get = profile.terms.get
     surfaces = token_re_for(text).findall(text)
-    terms = [get(s) for s in surfaces]
+    terms = list(map(get, surfaces))
     if None in terms:
         compute = profile.compute
         terms = [compute(s) if t is None else t for s, t in zip(surfaces, terms)]
     if tuple not in set(map(type, terms)):
         if "" in terms:  # tokens made only of droppable characters take no position
             terms = [t for t in terms if t]
-        return terms, None
+        return terms, None, surfaces
     flat: list[str] = []
     positions: list[int] = []
     pos = 0
@@ -180,7 +190,7 @@ def index_terms(text: str, *, lang: str | None = None) -> tuple[list[str], list[
             flat.extend(term)
             positions.extend([pos] * len(term))
             pos += 1
-    return flat, positions
+    return flat, positions, surfaces
 
 
 def query_terms(text: str, *, lang: str | None = None, stem: bool = True) -> list[str]:

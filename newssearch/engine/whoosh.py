@@ -9,7 +9,9 @@ index directory unpickles data from it. Only open indexes you built yourself.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import gc
 from collections import OrderedDict
 import json
 import math
@@ -18,10 +20,11 @@ import re
 import shutil
 import zlib
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import chain, groupby
+from operator import sub as _sub
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.parse import urlsplit
 
 from array import array
@@ -37,7 +40,7 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.index import LockError
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter, W3TermInfo
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.support.levenshtein import distance as _edit_distance
 from whoosh.system import pack_uint
@@ -200,6 +203,13 @@ BLOCK_POSTINGS = 1024
 """Most postings in one block (Whoosh's default is 128)."""
 
 
+_INLINE_POSTINGS = 2
+"""Terms of fields other than title and body with at most this many postings are stored
+inline in the term table (Whoosh's own inlining, read back as a ListMatcher): an id, a
+url word, a dedupe key or a timestamp is mostly one posting, and a block of its own cost
+~90 bytes and a pickle. Title and body postings always stay in W3 blocks."""
+
+
 class NewsPostingsWriter(W3PostingsWriter):
     """Whoosh 3's postings writer with compact blocks; Whoosh's readers read them as usual.
 
@@ -210,20 +220,38 @@ class NewsPostingsWriter(W3PostingsWriter):
       in news have one or two postings. Readers take the level from each block's header.
     """
 
+    def start_postings(self, format_, terminfo):
+        super().start_postings(format_, NewsTermInfo())
+
+    def finish_postings(self):
+        # Whoosh's own inlining calls a misspelt terminfo method (set_inline) and so never
+        # runs (its inlinelimit default of 1 inlines nothing); readers handle inlined terms
+        if not self.written() and len(self) < self._inlinelimit:
+            terminfo = self._terminfo
+            terminfo.add_block(self)
+            weights = self._weights
+            # one value per posting, b"" when the format has none: with no values Whoosh's
+            # ListMatcher.value() gives "" (a str), which its merge pool rejects
+            terminfo.set_inlined(self._ids, weights, self._values or [b""] * len(self._ids))
+            if weights.count(1.0) == len(weights):
+                # ListMatcher takes no weights as all 1.0; saves 9 bytes a posting
+                terminfo._inlined = (terminfo._inlined[0], None, terminfo._inlined[2])
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+    # Whoosh's _mini_ids/_mini_weights walk a Python generator per posting; these give
+    # the same values with C-level loops
     def _mini_ids(self):
         ids = self._ids
-        if self._byteids:  # pragma: no cover - vectors only
-            return super()._mini_ids()
-        prev, deltas = 0, []
-        for i in ids:
-            deltas.append(i - prev)
-            prev = i
-        return _packed(deltas)
+        if self._byteids:  # pragma: no cover - vectors, which we never write
+            return tuple(ids)
+        return _packed(array("I", map(_sub, ids, chain((0,), ids))))
 
     def _mini_weights(self):
         weights = self._weights
         first = weights[0]
-        if all(w == first for w in weights):
+        if weights.count(first) == len(weights):
             return None if first == 1.0 else float(first)
         return weights if isinstance(weights, array) and weights.typecode == "f" else array("f", weights)
 
@@ -239,7 +267,9 @@ class NewsPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        databytes = _pickle_dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+        # protocol 3, not Whoosh's 2: the reader unpickles whatever protocol, and protocol 2
+        # writes every position value (bytes) as a ~20-byte _codecs.encode call
+        databytes = _pickle_dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 3)
         comp = self._compression if len(databytes) >= _MIN_COMPRESS else 0
         if comp:
             databytes = zlib.compress(databytes, comp)
@@ -262,6 +292,25 @@ class NewsPostingsWriter(W3PostingsWriter):
         postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
+
+
+class NewsTermInfo(W3TermInfo):
+    """W3TermInfo whose inlined postings are pickled with protocol 3 instead of 2.
+
+    Whoosh reads them with ``pickle.loads``, which takes any protocol; protocol 2 writes
+    each ``bytes`` as a ~40-byte ``_codecs.encode`` call, protocol 3 in two bytes.
+    """
+
+    def to_bytes(self):
+        if not self.is_inlined():
+            return super().to_bytes()
+        minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
+        minid = 0xFFFFFFFF if self._minid is None else self._minid
+        maxid = 0xFFFFFFFF if self._maxid is None else self._maxid
+        head = self._struct.pack(
+            True, self._weight, self._df, minlength, length_to_byte(self._maxlength), self._maxweight, minid, maxid
+        )
+        return head + _pickle_dumps(self._inlined, 3)
 
 
 class NewsCodec(W3Codec):
@@ -325,6 +374,19 @@ class FastSegmentWriter(writing.SegmentWriter):
         schema = self.schema
         docnum = self.docnum
         rel = docnum - self.docbase
+        lang = fields.get("lang")
+        # title and body are analysed once, up front: their terms are indexed below and
+        # their token surfaces give the near-duplicate sketch when the caller left it to us
+        analysed: Dict[str, Tuple[List[str], Optional[List[int]]]] = {}
+        words: List[str] = []
+        for name in _TEXT_FIELDS:
+            value = fields.get(name)
+            if value is not None and isinstance(schema[name].analyzer, NewsTokenizer):
+                terms, positions, surfaces = analysis.index_terms_words(value, lang=lang)
+                analysed[name] = (terms, positions)
+                words += surfaces
+        if "dupsig" not in fields and "dupsig" in schema:
+            fields.update(_signature_fields(dedupe.signature_of_words(words)))
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, fieldnames)
         perdocwriter.start_doc(docnum)
@@ -337,8 +399,12 @@ class FastSegmentWriter(writing.SegmentWriter):
                 length = 0
                 if field.indexed:
                     table = self._posting_table(fieldname, field)
-                    if isinstance(field.analyzer, NewsTokenizer):
-                        length = self._index_text(table, value, docnum, fields.get("lang"))
+                    pre = analysed.get(fieldname)
+                    if pre is not None:
+                        length = self._index_terms(table, pre[0], pre[1], docnum)
+                    elif isinstance(field.analyzer, NewsTokenizer):
+                        terms, positions = analysis.index_terms(value, lang=lang)
+                        length = self._index_terms(table, terms, positions, docnum)
                     else:
                         for tbytes, freq, _weight, vbytes in field.index(value):
                             entry = table.get(tbytes)
@@ -365,8 +431,7 @@ class FastSegmentWriter(writing.SegmentWriter):
         self.docnum += 1
 
     @staticmethod
-    def _index_text(table: Dict[object, list], value: str, docnum: int, lang: Optional[str]) -> int:
-        terms, positions = analysis.index_terms(value, lang=lang)
+    def _index_terms(table: Dict[object, list], terms: List[str], positions: Optional[List[int]], docnum: int) -> int:
         getterm = terms.__getitem__
         # group positions by term with a C-level sort instead of a Python loop per token
         # (the sort is stable, so each term's positions stay in order)
@@ -383,11 +448,7 @@ class FastSegmentWriter(writing.SegmentWriter):
             if n == 1:
                 entry[2].append(poslist[0])
             else:
-                deltas = entry[2]
-                prev = 0
-                for p in poslist:
-                    deltas.append(p - prev)
-                    prev = p
+                entry[2].extend(map(_sub, poslist, chain((0,), poslist)))
         # Whoosh counts a field's length as the terms it indexed, forms included
         return len(terms)
 
@@ -398,14 +459,25 @@ class FastSegmentWriter(writing.SegmentWriter):
         # never merge here: Whoosh merges by feeding other segments through its pool
         return super().commit(mergetype=writing.NO_MERGE)
 
-    def commit_with(self, extra_segments: Sequence[object] = ()) -> None:
-        """Commit this writer's segment plus segments written by other processes."""
+    def commit_with(
+        self, extra_segments: Callable[[], Sequence[object]] = tuple, superseded: Iterable[int] = ()
+    ) -> None:
+        """Commit this writer's segment plus segments written by other processes.
+
+        *extra_segments* is called after this writer's own segment is written, so another
+        process can finish its segment meanwhile. *superseded* are segment-relative
+        docnums of this writer's documents that a later copy in the same batch replaced.
+        """
         self._check_state()
-        final = list(self.segments) + list(extra_segments)
+        final = list(self.segments)
         if self._added:
-            final.append(self._finalize_segment())
+            own = self._finalize_segment()
+            for rel in superseded:
+                own.delete_document(rel)
+            final.append(own)
         else:
             self._close_segment()
+        final.extend(extra_segments())
         self._commit_toc(final)
         self._finish()
 
@@ -425,6 +497,9 @@ class FastSegmentWriter(writing.SegmentWriter):
             pw = fw._postwriter
             limit = pw._blocklimit
             packed = isinstance(field.analyzer, NewsTokenizer)
+            if fieldname not in _TEXT_FIELDS:
+                # rare terms of id/date/key fields go in the term table, not a block each
+                pw._inlinelimit = _INLINE_POSTINGS + 1
             for key in keys:
                 docs, freqs, values = table[key]
                 fw.start_term(key.encode("utf-8") if isinstance(key, str) else key)
@@ -446,7 +521,7 @@ class FastSegmentWriter(writing.SegmentWriter):
                         vals = values[start : start + limit]
                         pw._values = vals if any(vals) else []
                     if field.scorable:
-                        lens = [lengths[d - base] for d in ids]
+                        lens = list(map(lengths.__getitem__, ids)) if not base else [lengths[d - base] for d in ids]
                         pw._minlength = min(lens) or None
                         pw._maxlength = max(lens)
                 fw.finish_term()
@@ -455,15 +530,17 @@ class FastSegmentWriter(writing.SegmentWriter):
         fw.close()
 
 
-def _write_segment(index_dir: str, docs: List[Dict[str, object]]):
-    """Write *docs* as one new segment of the index in *index_dir*; return the segment.
+def _write_segment(index_dir: str, batches: Iterable[Sequence[Dict[str, object]]]):
+    """Write the documents of *batches* as one new segment of the index in *index_dir*.
 
-    The caller holds the index lock and puts the segment in the table of contents.
+    Returns the segment; the caller holds the index lock and puts the segment in the
+    table of contents.
     """
     ix = whoosh_index.open_dir(index_dir, indexname=_INDEX_NAME, schema=build_schema())
     writer = FastSegmentWriter(ix, codec=NewsCodec(), _lk=False)
-    for fields in docs:
-        writer.add_document(**fields)
+    for batch in batches:
+        for fields in batch:
+            writer.add_document(**fields)
     segment = writer._finalize_segment()
     # not writer._finish(): that deletes the temporary directory the parent's writer
     # shares with us; the parent removes it when it commits
@@ -472,32 +549,55 @@ def _write_segment(index_dir: str, docs: List[Dict[str, object]]):
 
 
 def _segment_worker() -> None:
-    """Entry point of the helper process: (index_dir, docs) pickled on stdin, the
-    segment pickled on stdout. Only ever fed by :class:`_SegmentJob` of this library."""
+    """Entry point of the helper process. On stdin, pickled one after another: the index
+    directory, lists of documents, then None; on stdout, the pickled segment. Only ever
+    fed by :class:`_SegmentJob` of this library."""
     import pickle
     import sys
 
-    index_dir, docs = pickle.load(sys.stdin.buffer)
-    segment = _write_segment(index_dir, docs)
+    # our own short-lived process: the cyclic GC only rescans the growing posting
+    # tables (indexing makes no garbage cycles to speak of); ~8% of the time
+    gc.disable()
+    stdin = sys.stdin.buffer
+    index_dir = pickle.load(stdin)
+
+    def batches() -> Iterator[Sequence[Dict[str, object]]]:
+        while True:
+            batch = pickle.load(stdin)
+            if batch is None:
+                return
+            yield batch
+
+    segment = _write_segment(index_dir, batches())
     sys.stdout.buffer.write(pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 
 
+_SEND_DOCS = 32
+"""Documents pickled to the helper per write (fewer, larger writes; small enough to keep it busy)."""
+
+
 class _SegmentJob:
-    """Write part of a batch as its own segment in a second Python process.
+    """Write part of a batch as its own segment in a second Python process, streamed.
+
+    Started as soon as a batch is big enough and fed documents while the caller is still
+    reading its input, so reading, analysing and writing overlap on two cores.
 
     A plain subprocess, not multiprocessing: multiprocessing's spawn/forkserver re-run
     the caller's main module (breaking scripts without a ``__main__`` guard) and fork
-    is unsafe in threaded callers. If the helper cannot run, its documents are written
-    in this process instead, so the result is the same either way, only slower.
+    is unsafe in threaded callers. If the helper cannot run or dies, its documents are
+    written in this process instead, so the result is the same either way, only slower.
     """
 
-    def __init__(self, index_dir: str, docs: List[Dict[str, object]]) -> None:
+    def __init__(self, index_dir: str) -> None:
         import pickle
         import subprocess
         import sys
 
-        self.index_dir, self.docs = index_dir, docs
+        self.index_dir = index_dir
+        self.docs: List[Dict[str, object]] = []  # everything sent, for the fallback
+        self._unsent = 0
+        self._dumps = pickle.dumps
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -509,12 +609,50 @@ class _SegmentJob:
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            # the helper reads everything before it starts, so this returns promptly
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(pickle.dumps((index_dir, docs), protocol=pickle.HIGHEST_PROTOCOL))
-            self.proc.stdin.close()
         except (OSError, ValueError):
             self.proc = None
+        self._send(index_dir)
+
+    def _send(self, obj: object) -> None:
+        if self.proc is None:
+            return
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(self._dumps(obj, protocol=5))
+        except (OSError, ValueError):  # the helper died: its documents are written here
+            self._abandon()
+
+    def _abandon(self) -> None:
+        if self.proc is not None:
+            proc, self.proc = self.proc, None
+            try:
+                proc.kill()
+                proc.wait()
+            except OSError:  # pragma: no cover - already gone
+                pass
+
+    def add(self, fields: Dict[str, object]) -> int:
+        """Queue one document; returns its docnum in the helper's segment."""
+        self.docs.append(fields)
+        self._unsent += 1
+        if self._unsent >= _SEND_DOCS:
+            self._flush()
+        return len(self.docs) - 1
+
+    def _flush(self) -> None:
+        if self._unsent:
+            self._send(self.docs[-self._unsent :])
+            self._unsent = 0
+
+    def close_input(self) -> None:
+        """Send what is left and the end mark: the helper starts writing its segment."""
+        self._flush()
+        self._send(None)
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:  # pragma: no cover - died after the last write
+                self._abandon()
 
     def result(self):
         import pickle
@@ -524,18 +662,107 @@ class _SegmentJob:
             out = self.proc.stdout.read()
             if self.proc.wait() == 0 and out:
                 return pickle.loads(out)  # our own helper's output, never outside data
-        return _write_segment(self.index_dir, self.docs)
+        return _write_segment(self.index_dir, [self.docs])
+
+    def cancel(self) -> None:
+        self._abandon()
 
 
-def _balanced_split(docs: List[Dict[str, object]]) -> int:
-    """Index that splits *docs* into two halves of about equal text."""
-    sizes = [len(d.get("body") or "") + len(d.get("title") or "") for d in docs]
-    half, running = sum(sizes) / 2, 0
-    for i, size in enumerate(sizes):
-        running += size
-        if running >= half:
-            return max(1, i)
-    return len(docs) // 2
+HELPER_SHARE = 0.55
+"""Share of a parallel batch's text the helper process writes: this process also reads,
+parses and hashes every input record, so it takes a little less of the indexing."""
+
+
+class _Batch:
+    """The documents of one chunk on their way into segments: ours and the helper's.
+
+    The first :data:`PARALLEL_MIN_DOCS` documents are held; past that a helper process
+    starts and every document goes at once to this process's writer or to the helper
+    (by text size, :data:`HELPER_SHARE`). A later copy of an id in the same chunk
+    supersedes the earlier one, which is deleted from its new segment at commit.
+    """
+
+    def __init__(self, engine: "WhooshEngine") -> None:
+        self.engine = engine
+        self.held: Dict[str, Dict[str, object]] = {}
+        self.writer: Optional[FastSegmentWriter] = None
+        self.job: Optional[_SegmentJob] = None
+        self.placed: Dict[str, Tuple[int, int]] = {}  # id -> (0 here / 1 helper, docnum)
+        self.superseded: Tuple[List[int], List[int]] = ([], [])
+        self.text = [0, 0]  # characters of title+body written here / by the helper
+
+    def __len__(self) -> int:
+        return len(self.held) + len(self.placed)
+
+    def __contains__(self, aid: str) -> bool:
+        return aid in self.held or aid in self.placed
+
+    def add(self, aid: str, fields: Dict[str, object]) -> None:
+        if self.job is None:
+            self.held[aid] = fields
+            if len(self.held) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
+                self._start_parallel()
+            return
+        self._place(aid, fields)
+
+    def _start_parallel(self) -> None:
+        self.writer = self.engine._writer()
+        self.job = _SegmentJob(str(self.engine.path))
+        held, self.held = self.held, {}
+        for aid, fields in held.items():
+            self._place(aid, fields)
+
+    def _place(self, aid: str, fields: Dict[str, object]) -> None:
+        old = self.placed.get(aid)
+        if old is not None:
+            self.superseded[old[0]].append(old[1])
+        size = len(fields.get("title") or "") + len(fields.get("body") or "")  # type: ignore[arg-type]
+        ours, theirs = self.text
+        if theirs * (1 - HELPER_SHARE) <= ours * HELPER_SHARE:
+            assert self.job is not None
+            self.placed[aid] = (1, self.job.add(fields))
+            self.text[1] += size
+        else:
+            writer = self.writer
+            assert writer is not None
+            self.placed[aid] = (0, writer.docnum - writer.docbase)
+            writer.add_document(**fields)
+            self.text[0] += size
+
+    def commit(self, replace: Set[str]) -> None:
+        """Write everything, delete the *replace*d ids from older segments, commit."""
+        writer = self.writer or self.engine._writer()
+        self.writer = None
+        job = self.job
+        try:
+            for aid in sorted(replace):
+                writer.delete_by_term("id", aid)
+            for fields in self.held.values():
+                writer.add_document(**fields)
+            extra: Callable[[], Sequence[object]] = tuple
+            if job is not None:
+                job.close_input()  # the helper writes its segment while we write ours
+
+                def extra() -> Sequence[object]:
+                    segment = job.result()
+                    for rel in self.superseded[1]:
+                        segment.delete_document(rel)
+                    return [segment]
+
+            checkpoint("committing")
+            writer.commit_with(extra, self.superseded[0])
+        except BaseException:
+            if job is not None:
+                job.cancel()
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        if self.writer is not None and not self.writer.is_closed:
+            self.writer.cancel()
 
 
 def build_schema() -> Schema:
@@ -550,7 +777,6 @@ def build_schema() -> Schema:
         source=ID(stored=True, sortable=True),
         # casefolded form, what source: and --source match against
         source_key=ID,
-        domain=ID(stored=False),
         published=DATETIME(stored=True, sortable=True),
         lang=ID(stored=True),
         url=STORED,
@@ -580,13 +806,26 @@ def _domain(url: Optional[str]) -> Optional[str]:
     return host[4:] if host.startswith("www.") else (host or None)
 
 
-def _extra_fields(article: Article) -> Dict[str, object]:
-    """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones."""
+_TEXT_FIELDS = ("title", "body")
+"""The analysed text fields, in the order their words make the near-duplicate sketch."""
+
+
+def _signature_fields(sig: Tuple[int, ...]) -> Dict[str, object]:
+    """The dupsig column value and dupkeys lookup terms of a sketch (nothing for an empty one)."""
+    if not sig:
+        return {}
+    return {"dupsig": dedupe.to_bytes(sig), "dupkeys": " ".join(dedupe.bucket_keys(sig))}
+
+
+def _extra_fields(article: Article, *, signature: bool = True) -> Dict[str, object]:
+    """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones.
+
+    ``signature=False`` leaves dupsig/dupkeys to :class:`FastSegmentWriter`, which makes
+    them from the words it analyses anyway (in whichever process writes the document).
+    """
     out: Dict[str, object] = {}
-    sig = dedupe.signature(article.title, article.body, lang=article.lang)
-    if sig:
-        out["dupsig"] = dedupe.to_bytes(sig)
-        out["dupkeys"] = " ".join(dedupe.bucket_keys(sig))
+    if signature:
+        out.update(_signature_fields(dedupe.signature(article.title, article.body)))
     if article.url:
         words = url_words(article.url)
         if words:
@@ -887,6 +1126,23 @@ def _date_buckets(stamps: Iterable[Tuple[Optional[datetime], int]], unit: str) -
     return dict(sorted(out.items()))
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the duration (restored after, if it was on).
+
+    While a batch is indexed the heap grows by hundreds of thousands of long-lived
+    containers (per-term posting lists) and each full collection rescans them all, for
+    no garbage: ~8% of indexing time. Reference counting still frees everything else.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class WhooshEngine:
     """One Whoosh index directory: create/open, upsert, search, stats."""
 
@@ -971,10 +1227,14 @@ class WhooshEngine:
         cores when there are enough of them; NewsIndex publishes the generation only
         after the last chunk, so readers never see a part.
         """
+        with _gc_paused():
+            return self._upsert(items)
+
+    def _upsert(self, items: Iterable[Tuple[Article, str]]) -> Tuple[int, int, int]:
         added = updated = unchanged = 0
         seen: Dict[str, str] = {}  # every id seen in this call -> its latest content hash
-        pending: Dict[str, Dict[str, object]] = {}  # id -> fields, not yet written
-        replace: Set[str] = set()  # ids whose stored copy goes before pending is written
+        batch = _Batch(self)  # id -> fields, on their way into this chunk's segments
+        replace: Set[str] = set()  # ids whose stored copy goes when the chunk is committed
         existing = self._ix.searcher()
         try:
             for article, chash in items:
@@ -987,7 +1247,7 @@ class WhooshEngine:
                     # every record read is counted once: a second copy with new
                     # content is an update (of the first, or of the stored one)
                     updated += 1
-                    if aid not in pending:  # stored, or written in an earlier chunk
+                    if aid not in batch:  # stored, or written in an earlier chunk
                         replace.add(aid)
                 else:
                     stored = existing.document(id=aid)
@@ -1001,42 +1261,24 @@ class WhooshEngine:
                         updated += 1
                         replace.add(aid)
                 seen[aid] = chash
-                pending[aid] = self._fields(article, chash)
-                if len(pending) >= CHUNK_DOCS:
+                batch.add(aid, self._fields(article, chash, signature=False))
+                if len(batch) >= CHUNK_DOCS:
                     existing.close()
-                    self._write(pending, replace)
+                    self._write(batch, replace)
+                    batch = _Batch(self)
                     existing = self._ix.searcher()
+        except BaseException:
+            batch.cancel()
+            raise
         finally:
             existing.close()
-        if pending or replace:
-            self._write(pending, replace)
+        if len(batch) or replace:
+            self._write(batch, replace)
         return added, updated, unchanged
 
-    def _write(self, pending: Dict[str, Dict[str, object]], replace: Set[str]) -> None:
-        """Commit *pending* as one or two new segments, deleting the *replace*d ids first."""
-        docs = list(pending.values())
-        writer = self._writer()
-        try:
-            for aid in sorted(replace):
-                writer.delete_by_term("id", aid)
-            extra = []
-            if len(docs) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
-                # the second core writes its own segment from the later half of the chunk
-                split = _balanced_split(docs)
-                job = _SegmentJob(str(self.path), docs[split:])
-                for fields in docs[:split]:
-                    writer.add_document(**fields)
-                extra.append(job.result())
-            else:
-                for fields in docs:
-                    writer.add_document(**fields)
-            checkpoint("committing")
-            writer.commit_with(extra)
-        except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
-            raise
-        pending.clear()
+    def _write(self, batch: "_Batch", replace: Set[str]) -> None:
+        """Commit *batch* as one or two new segments, deleting the *replace*d ids."""
+        batch.commit(replace)
         replace.clear()
         self._committed()
 
@@ -1062,7 +1304,12 @@ class WhooshEngine:
             raise IndexLocked(f"index {self.path} is being written by another process") from exc
 
     @staticmethod
-    def _fields(article: Article, chash: str) -> Dict[str, object]:
+    def _fields(article: Article, chash: str, *, signature: bool = True) -> Dict[str, object]:
+        """The document fields of *article*; complete for any Whoosh writer.
+
+        ``signature=False`` (our own writer only) leaves the near-duplicate sketch to
+        :class:`FastSegmentWriter`.
+        """
         fields: Dict[str, object] = {
             "id": article.id,
             "title": article.title,
@@ -1078,12 +1325,9 @@ class WhooshEngine:
             fields["lang"] = article.lang.lower()
         if article.url:
             fields["url"] = article.url
-            domain = _domain(article.url)
-            if domain:
-                fields["domain"] = domain
         if article.author:
             fields["author"] = article.author
-        fields.update(_extra_fields(article))
+        fields.update(_extra_fields(article, signature=signature))
         return fields
 
     def delete(
