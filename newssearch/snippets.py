@@ -11,7 +11,7 @@ import html
 import re
 from typing import AbstractSet, Callable, List, Optional, Tuple
 
-from .analysis import analyze
+from .analysis import find_terms
 from .model import SNIPPET_MARK_END, SNIPPET_MARK_START
 
 __all__ = ["make_snippet", "make_snippet_html", "make_snippets", "SNIPPET_WIDTH"]
@@ -58,11 +58,8 @@ def _analysed(text: str, start: int, end: int, terms: AbstractSet[str], lang: Op
     if start > 0:
         space = text.find(" ", start, start + 40)
         start = space + 1 if space != -1 else start
-    spans: List[Tuple[int, int, str]] = []
-    for t, _pos, s, e in analyze(text[start:end], lang=lang):
-        # a word may give several terms at one position: mark it once
-        if t in terms and not (spans and spans[-1][0] == start + s):
-            spans.append((start + s, start + e, t))
+    # only the words that can match are analysed (most of a window's words are not)
+    spans = [(start + s, start + e, t) for s, e, t in find_terms(text[start:end], terms, lang=lang)]
     return spans, end
 
 

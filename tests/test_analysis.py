@@ -332,3 +332,56 @@ def test_property_fast_pattern_agrees_with_full_pattern(text):
     assert [(s, e) for _, _, s, e in primary(analyze(bmp_only))] == [
         (s, e) for s, e in spans if query_terms(bmp_only[s:e])
     ]
+
+
+# find_terms: what snippets mark, without analysing every word
+
+
+def _marked_by_analyze(text, terms, lang=None):
+    from newssearch.analysis import analyze
+
+    out = []
+    for t, _pos, s, e in analyze(text, lang=lang):
+        if t in terms and not (out and out[-1][0] == s):
+            out.append((s, e, t))
+    return out
+
+
+def test_find_terms_agrees_with_analyze_on_tricky_words():
+    from newssearch.analysis import find_terms, query_terms
+
+    text = ("He was dying; the dyers' Companies said \u201cGo\u00efta\u201d and GOITA met "
+            "the Stra\u00dfenbahn, 2,000 dollars, \u05e6\u05d4\"\u05dc and \u05d5\u05dc\u05e0\u05e6\u05d7 "
+            "\u0648\u0627\u0644\u0643\u062a\u0627\u0628 e-mail re-elected.")
+    for query in ("die", "companies", "goita", "strassenbahn", "2000", "\u05e0\u05e6\u05d7",
+                  "\u05e6\u05d4\"\u05dc", "\u0643\u062a\u0627\u0628", "elected", "mail", "dyer"):
+        terms = set(query_terms(query))
+        assert find_terms(text, terms) == _marked_by_analyze(text, terms), query
+    assert find_terms(text, {"die"})  # the irregular stem of "dying" is still found
+
+
+def test_find_terms_agrees_with_analyze_on_real_articles():
+    import gzip
+    import itertools
+    import json
+    import random
+
+    from newssearch.analysis import analyze, find_terms
+
+    from .conftest import CORPORA, need_shared
+
+    need_shared(CORPORA)
+    rng = random.Random(3)
+    checked = 0
+    for path in sorted(CORPORA.glob("*/*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in itertools.islice(fh, 100):
+                rec = json.loads(line)
+                text, lang = (rec.get("body") or "")[:2000], rec.get("lang")
+                tokens = analyze(text, lang=lang)
+                if not tokens:
+                    continue
+                terms = {t for t, *_ in rng.sample(tokens, min(3, len(tokens)))}
+                assert find_terms(text, terms, lang=lang) == _marked_by_analyze(text, terms, lang), (path.name, terms)
+                checked += 1
+    assert checked > 300

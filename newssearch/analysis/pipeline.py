@@ -149,6 +149,42 @@ def analyze(text: str, *, lang: str | None = None, stem: bool = True) -> list[To
     return out
 
 
+def find_terms(text: str, terms: "frozenset[str] | set[str]", *, lang: str | None = None) -> list[tuple[int, int, str]]:
+    """``(startchar, endchar, term)`` of the tokens of *text* that give one of *terms*.
+
+    What ``analyze`` would say, without analysing every token: an ASCII word starting
+    with a letter or digit that no term starts with cannot give one (folding and
+    stemming keep an ASCII word's first character), so it is skipped unanalysed; every
+    other token is analysed. A token with several terms is reported once, with the
+    first of its terms found in *terms*. For snippets, where few words match.
+    """
+    profile = _profile(lang, True)
+    get = profile.terms.get
+    compute = profile.compute
+    heads = {t[:1] for t in terms}
+    out: list[tuple[int, int, str]] = []
+    find = text.find
+    end = 0
+    for surface in token_re_for(text).findall(text):
+        start = find(surface, end)
+        end = start + len(surface)
+        first = surface[:1]
+        if first.isascii() and first.isalnum() and surface.isascii() and first.lower() not in heads:
+            continue
+        term = get(surface)
+        if term is None:
+            term = compute(surface)
+        if term.__class__ is str:
+            if term in terms:
+                out.append((start, end, term))
+        else:
+            for alternative in term:
+                if alternative in terms:
+                    out.append((start, end, alternative))
+                    break
+    return out
+
+
 def index_terms(text: str, *, lang: str | None = None) -> tuple[list[str], list[int] | None]:
     """``analyze`` without offsets, for the indexer's hot path: (terms, positions).
 

@@ -57,7 +57,7 @@ from ..query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phr
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 TITLE_BOOST = 2.0
