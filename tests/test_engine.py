@@ -282,3 +282,25 @@ def test_merged_segments_keep_inlined_lookups(tmp_path, monkeypatch):
         ix.add([Article(title=arts[7].title, body="new text about cargo", source=arts[7].source,
                         published=arts[7].published, url=arts[7].url)])
         assert len(ix) == 13 and ix.search("cargo").total >= 1
+
+
+def test_ties_at_the_page_edge_are_broken_by_date_then_id(tmp_path):
+    # equal scores and equal dates across page edges: pages never overlap or skip
+    arts = [
+        Article(id=f"a{i:02d}", title="tie", body=f"identical words about the harbour {i % 2}",
+                source="Coast Post", url=f"https://example.com/t/{i}",
+                published=datetime(2025, 1, 1 + i % 3, tzinfo=UTC))
+        for i in range(30)
+    ]
+    expected = [a.id for a in sorted(arts, key=lambda a: (-a.published.timestamp(), a.id))]
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(arts)
+        for sort in ("newest", "relevance"):
+            pages = [ix.search("tie", sort=sort, limit=4, page=p, collapse=False) for p in range(1, 9)]
+            ids = [h.id for res in pages for h in res.hits]
+            if sort == "newest":
+                assert ids == expected
+            else:  # relevance: equal scores go by date (newest first), then id
+                assert sorted(ids) == sorted(expected) and len(set(ids)) == 30
+                keys = [(-round(h.score, 9), -h.published.timestamp(), h.id) for res in pages for h in res.hits]
+                assert keys == sorted(keys)

@@ -137,11 +137,16 @@ def top_indices(score: np.ndarray, mask: np.ndarray, k: int, tiebreak: Optional[
         kth = np.partition(s, idx.size - k)[idx.size - k]
         keep = s >= kth
         idx, s = idx[keep], s[keep]
-    if tiebreak is None:
-        order = np.lexsort((idx, -s))
-    else:
-        order = np.lexsort((idx, -tiebreak[idx].astype(np.float64), -s))
-    return idx[order]
+    t = np.zeros(idx.size) if tiebreak is None else tiebreak[idx].astype(np.float64)
+    order = np.lexsort((idx, -t, -s))
+    idx, s, t = idx[order], s[order], t[order]
+    if idx.size > k:
+        # past the k-th, only what ties with it on both keys (many equal scores stay cheap)
+        last = k
+        while last < idx.size and s[last] == s[k - 1] and t[last] == t[k - 1]:
+            last += 1
+        idx = idx[:last]
+    return idx
 
 
 def counts(codes: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:

@@ -1508,7 +1508,8 @@ class WhooshEngine:
         sampled = False
         facet_counts: Dict[str, Dict[str, int]] = {}
         day_counts: Dict[int, int] = {}
-        picked: List[Tuple[float, float, int, _Leaf]] = []
+        # (sort key, tie key, docnum in segment, segment, score)
+        picked: List[Tuple[float, float, int, _Leaf, float]] = []
         for i, leaf in enumerate(state.leaves):
             if min_match > 1:
                 hits = np.zeros(leaf.n, dtype=np.int64)
@@ -1551,16 +1552,17 @@ class WhooshEngine:
                 # undated articles last either way; then the other date order
                 key = dated_key if newest else np.where(pub == _NO_DATE, -np.inf, -pub.astype(np.float64))
                 top = arrays.top_indices(key, mask, window)
-                picked += [(float(key[d]), float(score[d]), int(d), leaf) for d in top.tolist()]
+                # same-date ties all stay: the id decides them below
+                picked += [(float(key[d]), 0.0, int(d), leaf, float(score[d])) for d in top.tolist()]
             else:
                 top = arrays.top_indices(score, mask, window, tiebreak=dated_key)
-                picked += [(float(score[d]), float(dated_key[d]), int(d), leaf) for d in top.tolist()]
+                picked += [(float(score[d]), float(dated_key[d]), int(d), leaf, float(score[d])) for d in top.tolist()]
         picked.sort(key=lambda p: (-p[0], -p[1], p[3].offset + p[2]))
         cands: List[Candidate] = []
         cols = self._columns(self._get_searcher())
         # ties at the window's edge: keep them all, the id decides below
         limit_key = (picked[window - 1][0], picked[window - 1][1]) if len(picked) > window else None
-        for key0, key1, d, leaf in picked:
+        for key0, key1, d, leaf, hit_score in picked:
             if limit_key is not None and len(cands) >= window and (key0, key1) != limit_key:
                 break
             docnum = leaf.offset + d
@@ -1570,7 +1572,7 @@ class WhooshEngine:
             state.docnums[aid] = docnum
             raw = int(leaf.published()[d])
             published = None if raw == _NO_DATE else (_DAY0 + timedelta(microseconds=raw)).replace(tzinfo=timezone.utc)
-            cands.append(Candidate(id=aid, score=key1 if by_date else key0, published=published,
+            cands.append(Candidate(id=aid, score=hit_score, published=published,
                                    signature=leaf.signature(d)))
         if by_date:
             cands.sort(key=(lambda c: (c.published is None, -(c.published.timestamp() if c.published else 0), c.id))
@@ -2113,7 +2115,7 @@ class WhooshEngine:
 # Whoosh path stays for what this does not cover (it raises _Unsupported).
 
 POSTINGS_CACHE = 1_000_000
-"""Most postings of long lists kept decoded per segment (roughly 60 MB with their positions)."""
+"""Most postings kept decoded per index, shared by its segments (roughly 70 MB with positions)."""
 CACHE_MIN_POSTINGS = 32
 """Posting lists shorter than this are cheap to decode again and are not kept."""
 
@@ -2205,6 +2207,7 @@ class _Leaf:
         self._sigs: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None
         self._cache: "OrderedDict[Tuple[str, object], _TermPostings]" = OrderedDict()
         self._cached = 0
+        self.cache_budget = POSTINGS_CACHE
 
     def blocks(self, fieldname: str, term: object) -> List[Tuple[np.ndarray, np.ndarray, Sequence[bytes]]]:
         """The posting blocks of one term: (docnums, weights, values) each; [] if absent."""
@@ -2236,7 +2239,7 @@ class _Leaf:
         """One term's postings, all blocks joined.
 
         Long posting lists (common words) are kept, least recently used dropped first,
-        up to POSTINGS_CACHE postings per segment: the same common words come back in
+        up to this segment's share of POSTINGS_CACHE: the same common words come back in
         query after query (phrases above all).
         """
         key = (fieldname, term)
@@ -2254,7 +2257,7 @@ class _Leaf:
         if ids.size >= CACHE_MIN_POSTINGS:
             cache[key] = found
             self._cached += ids.size
-            while self._cached > POSTINGS_CACHE and cache:
+            while self._cached > self.cache_budget and cache:
                 _k, old = cache.popitem(last=False)
                 self._cached -= old.ids.size
         return found
@@ -2564,6 +2567,8 @@ class _ArraySearch:
         self.searcher = searcher
         self.schema = schema
         self.leaves = [_Leaf(r, off, schema) for r, off in searcher.reader().leaf_readers()]
+        for leaf in self.leaves:  # one budget for the index, shared by its segments
+            leaf.cache_budget = max(CACHE_MIN_POSTINGS, POSTINGS_CACHE // len(self.leaves))
         self._filters: Dict[Tuple[object, ...], List[np.ndarray]] = {}
         self.docnums: Dict[str, int] = {}
         """Ids of recent candidates -> docnum, so loading them needs no id lookup."""
