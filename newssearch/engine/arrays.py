@@ -9,9 +9,7 @@ query node, combined with ``+``, ``&`` and ``|``.
 """
 from __future__ import annotations
 
-import pickle
-from itertools import accumulate
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -19,9 +17,10 @@ __all__ = [
     "K1",
     "B",
     "bm25",
+    "counts",
     "phrase_docs",
+    "phrase_match",
     "top_indices",
-    "positions_of",
 ]
 
 K1 = 1.2
@@ -34,12 +33,6 @@ def bm25(idf: float, tf: np.ndarray, dl: np.ndarray, avgdl: float) -> np.ndarray
     """Whoosh's ``scoring.bm25`` over arrays: *tf* weights, *dl* document field lengths."""
     tf = tf.astype(np.float64, copy=False)
     return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * dl / avgdl)))
-
-
-def positions_of(value: bytes) -> Tuple[int, ...]:
-    """Positions of one posting of Whoosh's ``Positions`` format (count, then pickled deltas)."""
-    # our own index's posting value, never outside data
-    return tuple(accumulate(pickle.loads(value[4:])))
 
 
 def phrase_docs(slots: Sequence[Dict[int, Set[int]]], slop: int) -> List[int]:
