@@ -4,9 +4,9 @@ Syndicated copies of one story differ by a dateline, a byline or an edited sente
 signature of an article is the ``SIGNATURE_SIZE`` smallest 64-bit hashes of its word
 3-shingles (analysed, unstemmed terms of title + body): a *bottom-k* MinHash sketch. Two
 sketches estimate the Jaccard similarity of the shingle sets; at or above
-``NEAR_DUPLICATE`` the articles are copies. The ``BUCKET_KEYS`` smallest hashes also go into
-the index as lookup keys: two copies share at least one of them with high probability, so
-finding an article's copies is one small term query, not a scan.
+``NEAR_DUPLICATE`` the articles are copies. The ``BUCKET_KEYS`` smallest hashes are the
+lookup keys: two copies share at least one of them with high probability, so finding an
+article's copies is a few binary searches among the keys, not a scan.
 
 Computed once at index time (the engine stores it), compared at query time.
 
@@ -46,7 +46,7 @@ SHINGLE = 3
 SIGNATURE_SIZE = 32
 """Hashes kept per article (k of bottom-k): the similarity estimate's error is about 1/sqrt(k)."""
 BUCKET_KEYS = 4
-"""Smallest hashes stored as lookup terms."""
+"""Smallest hashes of a signature used as its lookup keys."""
 NEAR_DUPLICATE = 0.7
 """Estimated Jaccard similarity of shingle sets at or above which two articles are copies."""
 

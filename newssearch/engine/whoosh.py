@@ -57,7 +57,7 @@ from ..query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phr
 
 __all__ = ["WhooshEngine", "FORMAT_VERSION", "TITLE_BOOST", "SearchSpec"]
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 TITLE_BOOST = 2.0
@@ -782,9 +782,10 @@ def build_schema() -> Schema:
         url=STORED,
         author=STORED,
         chash=STORED,
-        # near-duplicate sketch (newssearch.dedupe) and its lookup keys
-        dupsig=COLUMN(),  # a column, not stored: read per candidate without loading the article
-        dupkeys=KEYWORD(scorable=False),
+        # near-duplicate sketch (newssearch.dedupe): a column, not stored; the searcher reads
+        # its lookup keys (the sketch's smallest hashes) from it into a sorted array, so
+        # they need no index terms
+        dupsig=COLUMN(),
         # words of the url (inurl:) and the host with its parent domains (site:, --domain)
         urlwords=KEYWORD(lowercase=True, scorable=False),
         domains=KEYWORD(lowercase=True, scorable=False),
@@ -811,16 +812,16 @@ _TEXT_FIELDS = ("title", "body")
 
 
 def _signature_fields(sig: Tuple[int, ...]) -> Dict[str, object]:
-    """The dupsig column value and dupkeys lookup terms of a sketch (nothing for an empty one)."""
+    """The dupsig column value of a sketch (nothing for an empty one)."""
     if not sig:
         return {}
-    return {"dupsig": dedupe.to_bytes(sig), "dupkeys": " ".join(dedupe.bucket_keys(sig))}
+    return {"dupsig": dedupe.to_bytes(sig)}
 
 
 def _extra_fields(article: Article, *, signature: bool = True) -> Dict[str, object]:
     """Fields for dedupe, inurl: and site: (issue 5), kept apart from the base ones.
 
-    ``signature=False`` leaves dupsig/dupkeys to :class:`FastSegmentWriter`, which makes
+    ``signature=False`` leaves dupsig to :class:`FastSegmentWriter`, which makes
     them from the words it analyses anyway (in whichever process writes the document).
     """
     out: Dict[str, object] = {}
