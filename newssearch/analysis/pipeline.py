@@ -152,37 +152,41 @@ def analyze(text: str, *, lang: str | None = None, stem: bool = True) -> list[To
 def find_terms(text: str, terms: "frozenset[str] | set[str]", *, lang: str | None = None) -> list[tuple[int, int, str]]:
     """``(startchar, endchar, term)`` of the tokens of *text* that give one of *terms*.
 
-    What ``analyze`` would say, without analysing every token: an ASCII word starting
-    with a letter or digit that no term starts with cannot give one (folding and
-    stemming keep an ASCII word's first character), so it is skipped unanalysed; every
-    other token is analysed. A token with several terms is reported once, with the
+    What ``analyze`` would say, without analysing every token: a token starting with an
+    ASCII letter or digit that no term starts with cannot give one (folding and stemming
+    keep that first character, lower-cased), so it is skipped unanalysed; every other
+    token is analysed. A token with several terms is reported once, with the
     first of its terms found in *terms*. For snippets, where few words match.
     """
     profile = _profile(lang, True)
     get = profile.terms.get
     compute = profile.compute
-    heads = {t[:1] for t in terms}
+    heads = frozenset(t[:1] for t in terms)
+    skip = _SKIP.get(heads)
+    if skip is None:
+        # ASCII letters and digits no term starts with, in either case: tokens starting so are skipped
+        if len(_SKIP) > 1000:
+            _SKIP.clear()
+        skip = _SKIP[heads] = frozenset(c for c in _ASCII_ALNUM if c.lower() not in heads)
     out: list[tuple[int, int, str]] = []
-    find = text.find
-    end = 0
-    for surface in token_re_for(text).findall(text):
-        start = find(surface, end)
-        end = start + len(surface)
-        first = surface[:1]
-        if first.isascii() and first.isalnum() and surface.isascii() and first.lower() not in heads:
-            continue
+    for m in [m for m in token_re_for(text).finditer(text) if m.group()[0] not in skip]:
+        surface = m.group()
         term = get(surface)
         if term is None:
             term = compute(surface)
         if term.__class__ is str:
             if term in terms:
-                out.append((start, end, term))
+                out.append((m.start(), m.end(), term))
         else:
             for alternative in term:
                 if alternative in terms:
-                    out.append((start, end, alternative))
+                    out.append((m.start(), m.end(), alternative))
                     break
     return out
+
+
+_ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_SKIP: dict[frozenset[str], frozenset[str]] = {}
 
 
 def index_terms(text: str, *, lang: str | None = None) -> tuple[list[str], list[int] | None]:
