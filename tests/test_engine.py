@@ -304,3 +304,23 @@ def test_ties_at_the_page_edge_are_broken_by_date_then_id(tmp_path):
                 assert sorted(ids) == sorted(expected) and len(set(ids)) == 30
                 keys = [(-round(h.score, 9), -h.published.timestamp(), h.id) for res in pages for h in res.hits]
                 assert keys == sorted(keys)
+
+
+def test_segments_are_read_in_place_not_copied(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.setattr(wengine, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(wengine, "MAX_SEGMENTS", 2)
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(articles(40))
+        ix.add(articles(40, seed=8))  # Whoosh's own merge writes the merged segment
+        segments = ix._engine._ix._segments()
+        assert segments and all(isinstance(s, wengine.NewsSegment) for s in segments)
+        assert ix.search("harbour").total == 80
+    # the in-place reader reads like the BytesIO Whoosh would have made
+    data = bytes(range(256)) * 3 + b"line one\nline two\n"
+    view, ref = wengine._ViewReader(memoryview(data)), io.BytesIO(data)
+    for op in (lambda f: f.read(5), lambda f: f.seek(700), lambda f: f.read(20), lambda f: f.tell(),
+               lambda f: f.seek(-18, 2), lambda f: f.readline(), lambda f: f.readline(), lambda f: f.read(),
+               lambda f: f.seek(3, 0), lambda f: f.seek(4, 1), lambda f: f.read(2), lambda f: f.read(-1)[-3:]):
+        assert op(view) == op(ref)
