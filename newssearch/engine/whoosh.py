@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+from io import BytesIO
 import gc
 from collections import OrderedDict
 import json
@@ -29,6 +30,8 @@ from urllib.parse import urlsplit
 
 from array import array
 from pickle import dumps as _pickle_dumps
+from pickle import UnpicklingError
+from pickle import load as _pickle_load
 from pickle import loads as _pickle_loads
 
 from whoosh import index as whoosh_index
@@ -599,6 +602,24 @@ class _MappedFile(BufferFile):
         if self._stream is None:
             self._stream = _ViewReader(self._buf)
         return self._stream
+
+    def read_pickle(self) -> object:
+        # pickle.load on a Python-level reader makes a call per opcode: unpickle from a
+        # small copied window instead (block headers are a few dozen bytes)
+        stream = self.file
+        start = stream.tell()
+        size = 512
+        while True:
+            window = BytesIO(self._buf[start : start + size])
+            try:
+                value = _pickle_load(window)
+            except (EOFError, UnpicklingError):
+                if start + size >= len(self._buf):
+                    raise
+                size *= 8
+                continue
+            stream.seek(start + window.tell())
+            return value
 
     def close(self) -> None:
         if self.is_closed:
