@@ -134,11 +134,9 @@ def top_indices(score: np.ndarray, mask: np.ndarray, k: int, tiebreak: Optional[
     order = np.lexsort((idx, -t, -s))
     idx, s, t = idx[order], s[order], t[order]
     if idx.size > k:
-        # past the k-th, only what ties with it on both keys (many equal scores stay cheap)
-        last = k
-        while last < idx.size and s[last] == s[k - 1] and t[last] == t[k - 1]:
-            last += 1
-        idx = idx[:last]
+        # past the k-th, only what ties with it on both keys (sorted: they come first)
+        tied = (s[k:] == s[k - 1]) & (t[k:] == t[k - 1])
+        idx = idx[: k + (tied.size if tied.all() else int(np.argmin(tied)))]
     return idx
 
 

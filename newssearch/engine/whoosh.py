@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from io import BytesIO
 import gc
-from collections import OrderedDict
 import json
 import math
 import os
 import re
 import shutil
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from io import BytesIO
 from itertools import chain, groupby
 from operator import sub as _sub
 from datetime import datetime, timedelta, timezone
@@ -43,7 +43,6 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.filedb.compound import CompoundStorage
-from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.index import LockError
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3PostingsWriter, W3Segment, W3TermInfo
@@ -539,11 +538,6 @@ class FastSegmentWriter(writing.SegmentWriter):
         fw.close()
 
 
-def _storage(path) -> FileStorage:  # noqa: ANN001 - str or Path
-    """The index directory as Whoosh storage (segments are mmapped; see NewsSegment)."""
-    return FileStorage(str(path))
-
-
 class _ViewReader:
     """Sequential reads (read, seek, tell, readline) over a memoryview, without copying it."""
 
@@ -659,7 +653,7 @@ def _write_segment(index_dir: str, batches: Iterable[Sequence[Dict[str, object]]
     Returns the segment; the caller holds the index lock and puts the segment in the
     table of contents.
     """
-    ix = _storage(index_dir).open_index(_INDEX_NAME, schema=build_schema())
+    ix = whoosh_index.open_dir(index_dir, indexname=_INDEX_NAME, schema=build_schema())
     writer = FastSegmentWriter(ix, codec=NewsCodec(), _lk=False)
     for batch in batches:
         for fields in batch:
@@ -862,15 +856,16 @@ class _Batch:
                 writer.delete_by_term("id", aid)
             for fields in self.held.values():
                 writer.add_document(**fields)
-            extra: Callable[[], Sequence[object]] = tuple
             if job is not None:
                 job.close_input()  # the helper writes its segment while we write ours
 
-                def extra() -> Sequence[object]:
-                    segment = job.result()
-                    for rel in self.superseded[1]:
-                        segment.delete_document(rel)
-                    return [segment]
+            def extra() -> Sequence[object]:
+                if job is None:
+                    return ()
+                segment = job.result()
+                for rel in self.superseded[1]:
+                    segment.delete_document(rel)
+                return [segment]
 
             checkpoint("committing")
             writer.commit_with(extra, self.superseded[0])
@@ -1283,11 +1278,11 @@ class WhooshEngine:
         self._langs: Optional[Tuple[object, List[str]]] = None
         if create and not self._exists():
             self.path.mkdir(parents=True, exist_ok=True)
-            self._ix = _storage(self.path).create_index(self.schema, indexname=_INDEX_NAME)
+            self._ix = whoosh_index.create_in(str(self.path), self.schema, indexname=_INDEX_NAME)
             self._write_meta()
         else:
             self._check_meta()
-            self._ix = _storage(self.path).open_index(_INDEX_NAME, schema=self.schema)
+            self._ix = whoosh_index.open_dir(str(self.path), indexname=_INDEX_NAME, schema=self.schema)
 
     # ------------------------------------------------------------ format guard
 
@@ -2608,11 +2603,8 @@ class _ArrayEval:
                     terms.append(self.postings(leaf, fieldname, t))
                 cand &= m
                 slot_terms.append(terms)
-            if len(slots) == 1:  # one word: no positions to check
-                mask |= cand
-                score += fscore * cand
-                continue
-            check.alternatives.append((cand, slot_terms, slop))
+            if len(slots) > 1:  # one word has no positions to check
+                check.alternatives.append((cand, slot_terms, slop))
             mask |= cand
             score += fscore * cand
         if check.alternatives:
