@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import time
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -988,6 +989,31 @@ def _score(key: object, sort: str) -> float:
     return float(key) if isinstance(key, (int, float)) else 0.0
 
 
+class _DeadlineCollector(collectors.WrappingCollector):
+    """Stops collecting with TimeLimit once a deadline passes, checked at every match.
+
+    Whoosh's TimeLimitCollector sets a flag from a timer thread, so whether a short search
+    is stopped depends on when that thread gets the GIL; reading the clock in the loop
+    makes the limit the same on a busy machine as on an idle one.
+    """
+
+    def __init__(self, child: collectors.Collector, seconds: float) -> None:
+        super().__init__(child)
+        self.seconds = seconds
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher, q, context) -> None:
+        self.child.prepare(top_searcher, q, context)
+        self.deadline = time.perf_counter() + self.seconds
+
+    def collect_matches(self) -> None:
+        child, deadline, clock = self.child, self.deadline, time.perf_counter
+        for sub_docnum in child.matches():
+            child.collect(sub_docnum)
+            if clock() > deadline:
+                raise TimeLimit
+
+
 @dataclass(frozen=True)
 class SearchSpec:
     """Everything a search needs besides the query tree; built by NewsIndex."""
@@ -1035,9 +1061,9 @@ PHRASE_SAMPLE = 150
 PHRASE_TIME_LIMIT = 2.0
 """Seconds a search with phrases may spend collecting matches before it stops with a warning."""
 MAX_COPIES = 200
+"""Most candidate copies looked at for one article."""
 MAX_KEY_SHARE = 25
 """A lookup key held by more articles than this is ignored when looking for copies."""
-"""Most candidate copies looked at for one article."""
 
 
 @dataclass
@@ -1565,7 +1591,7 @@ class WhooshEngine:
         elif _has_phrase(tree):
             # phrase matching reads positions and can take seconds on common words: bounded in time
             collector = searcher.collector(limit=window, sortedby=sortedby, groupedby=groupedby)
-            timed = collectors.TimeLimitCollector(collector, timelimit=PHRASE_TIME_LIMIT, use_alarm=False)
+            timed = _DeadlineCollector(collector, PHRASE_TIME_LIMIT)
             try:
                 searcher.search_with_collector(q, timed)
                 results = timed.results()
@@ -1576,9 +1602,6 @@ class WhooshEngine:
                 report.warnings.append(
                     f"phrase search stopped after {PHRASE_TIME_LIMIT:g} s: results and total ({total}) may be incomplete"
                 )
-            finally:
-                if timed.timer is not None:
-                    timed.timer.cancel()
             ranked = list(results.top_n)
             facets = self._facets(results, spec.facets)
         else:
