@@ -300,3 +300,13 @@ def test_stats(ix):
     assert stats.oldest == datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
     assert stats.newest == datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
     assert stats.size_bytes > 0
+
+
+def test_articles_whose_first_word_stems_apart_from_english_are_indexed(tmp_path):
+    # the check a new generation passes before it goes live stems as the writer did: for
+    # the article's language (German "Regierungen" -> "regier", English leaves it whole)
+    first = Article(id="de-1", title="Regierungen beraten", body="Die Minister trafen sich in Berlin.", lang="de")
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        report = ix.add([first])
+        assert report.added == 1 and len(ix) == 1
+        assert [h.id for h in ix.search("Regierung", lang="de").hits] == ["de-1"]

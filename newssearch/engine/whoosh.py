@@ -2022,7 +2022,9 @@ class WhooshEngine:
             if n >= 20:
                 break
             stored = reader.stored_fields(docnum)
-            terms = analysis.query_terms((stored.get("title") or "") + " " + (stored.get("body") or "")[:300])
+            text = (stored.get("title") or "") + " " + (stored.get("body") or "")[:300]
+            # stemmed for the article's language, as the writer stemmed it
+            terms = analysis.query_terms(text, lang=stored.get("lang"))
             if terms:
                 q = wq.And([wq.Or([wq.Term("title", terms[0]), wq.Term("body", terms[0])]), wq.Term("id", stored["id"])])
                 return len(searcher.search(q, limit=1)) == 1
