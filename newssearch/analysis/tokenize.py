@@ -23,6 +23,7 @@ Rules, by kind:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -70,8 +71,19 @@ def _token_re(latin: str, hebrew: str, arabic: str, other: str, mark: str) -> re
     )
 
 
-TOKEN_RE: Final = _token_re(LATIN, HEBREW, ARABIC, OTHER, MARK)
-"""The tokeniser: each match is one token."""
+@functools.lru_cache(maxsize=None)
+def full_token_re() -> re.Pattern[str]:
+    """The tokeniser: each match is one token (also ``TOKEN_RE``).
+
+    Compiled on first use: its character sets take ~50 ms to compile, and only text with
+    characters above U+FFFF needs it (see ``token_re_for``)."""
+    return _token_re(LATIN, HEBREW, ARABIC, OTHER, MARK)
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    if name == "TOKEN_RE":
+        return full_token_re()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # Python's re compiles the BMP part of a set into a fast bitmap but tests characters above
 # U+FFFF as a linear list of ranges, for every character tried; this pattern without them
@@ -84,7 +96,7 @@ def token_re_for(text: str) -> re.Pattern[str]:
     """The fastest pattern that tokenises ``text`` exactly like ``TOKEN_RE``."""
     if text.isascii() or _ASTRAL.search(text) is None:
         return BMP_TOKEN_RE
-    return TOKEN_RE
+    return full_token_re()
 
 
 _FIRST_CHAR_SCRIPT = (
