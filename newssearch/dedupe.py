@@ -166,12 +166,33 @@ def similarity(a: Signature, b: Signature) -> float:
 
 def is_near_duplicate(a: Signature, b: Signature, threshold: float = NEAR_DUPLICATE) -> bool:
     """True when *a* and *b* look like copies of one article."""
-    if not a or not b:
-        return False
-    # the estimate counts shared hashes only: too few shared, and no sort is needed to say no
-    if len(set(a).intersection(b)) < threshold * min(len(a), len(b), SIGNATURE_SIZE):
-        return False
-    return similarity(a, b) >= threshold
+    return NearDuplicateTest(a, threshold)(b)
+
+
+class NearDuplicateTest:
+    """``is_near_duplicate(sig, other)`` for one *sig* against many others, its set built once."""
+
+    __slots__ = ("sig", "hashes", "threshold")
+
+    def __init__(self, sig: Signature, threshold: float = NEAR_DUPLICATE) -> None:
+        self.sig = sig
+        self.hashes = frozenset(sig)
+        self.threshold = threshold
+
+    def __call__(self, other: Signature) -> bool:
+        sig = self.sig
+        if not sig or not other:
+            return False
+        if other == sig:
+            return True
+        k = min(len(sig), len(other), SIGNATURE_SIZE)
+        hashes = self.hashes
+        # the estimate counts shared hashes only: too few shared, and no sort is needed to say no
+        if len(hashes.intersection(other)) < self.threshold * k:
+            return False
+        union_bottom = sorted(hashes.union(other))[:k]
+        both = set(other)
+        return sum(1 for h in union_bottom if h in hashes and h in both) / k >= self.threshold
 
 
 def collapse(
@@ -182,10 +203,11 @@ def collapse(
     Only items sharing a bucket key are compared, so this is near-linear in len(items).
     """
     groups: List[Tuple[T, List[T]]] = []
+    tests: List[NearDuplicateTest] = []
     leaders_by_key: Dict[Hashable, List[int]] = {}
     for item in items:
         sig = sig_of(item)
-        keys = bucket_keys(sig)
+        keys = sig[:BUCKET_KEYS]
         home = None
         seen: set = set()
         for key in keys:
@@ -193,13 +215,14 @@ def collapse(
                 if g in seen:
                     continue
                 seen.add(g)
-                if is_near_duplicate(sig, sig_of(groups[g][0]), threshold):
+                if tests[g](sig):
                     home = g
                     break
             if home is not None:
                 break
         if home is None:
             groups.append((item, []))
+            tests.append(NearDuplicateTest(sig, threshold))
             for key in keys:
                 leaders_by_key.setdefault(key, []).append(len(groups) - 1)
         else:

@@ -324,3 +324,72 @@ def test_segments_are_read_in_place_not_copied(tmp_path, monkeypatch):
                lambda f: f.seek(-18, 2), lambda f: f.readline(), lambda f: f.readline(), lambda f: f.read(),
                lambda f: f.seek(3, 0), lambda f: f.seek(4, 1), lambda f: f.read(2), lambda f: f.read(-1)[-3:]):
         assert op(view) == op(ref)
+
+
+def _reference_near(a, b, threshold=0.7):
+    """Bottom-k Jaccard estimate written out plainly: shared share of the union's k smallest."""
+    if not a or not b:
+        return False
+    k = min(len(a), len(b), 32)
+    bottom = sorted(set(a) | set(b))[:k]
+    return sum(1 for h in bottom if h in a and h in b) / k >= threshold
+
+
+def test_vectorised_near_duplicate_test_agrees_with_the_definition():
+    import numpy as np
+
+    from newssearch import dedupe
+    from newssearch.engine import arrays
+
+    rnd = random.Random(3)
+    pairs = []
+    for _ in range(600):
+        base = sorted({rnd.getrandbits(64) | 1 for _ in range(40)})
+        a = base[: rnd.choice([0, 1, 3, 10, 31, 32])]
+        # a near copy: some hashes replaced, a different length, or an unrelated sketch
+        b = sorted(set(h if rnd.random() > rnd.choice([0.0, 0.1, 0.3, 0.6]) else rnd.randrange(1, 2**64) for h in base))
+        b = b[: rnd.choice([0, 1, 5, 20, 32])] if rnd.random() < 0.9 else list(a)
+        pairs.append((tuple(a), tuple(b)))
+    rows = lambda sigs: (np.asarray([list(s) + [0] * (32 - len(s)) for s in sigs], dtype=np.uint64),  # noqa: E731
+                         np.asarray([len(s) for s in sigs], dtype=np.int64))
+    left, left_len = rows([a for a, _ in pairs])
+    right, right_len = rows([b for _, b in pairs])
+    got = arrays.near_duplicates(left, left_len, right, right_len, 0.7, 32).tolist()
+    want = [_reference_near(a, b) for a, b in pairs]
+    assert got == want
+    assert got == [dedupe.is_near_duplicate(a, b) for a, b in pairs]
+    assert 50 < sum(want) < 550  # both outcomes are exercised
+    assert arrays.ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist() == [5, 6, 9, 10, 11]
+
+
+def test_copies_found_by_lookup_keys_are_every_near_copy(tmp_path):
+    from newssearch import dedupe
+
+    rnd = random.Random(11)
+    stories = [" ".join(rnd.choice(WORDS + [f"w{j}" for j in range(300)]) for _ in range(120)) for _ in range(30)]
+    arts = []
+    for i in range(150):
+        words = stories[i % 30].split()
+        for _ in range(rnd.choice([0, 2, 8, 40])):  # a few words edited, or many (not a copy)
+            words[rnd.randrange(len(words))] = rnd.choice(WORDS)
+        arts.append(Article(id=f"a{i}", title=f"Story {i % 30}", body=" ".join(words), source="Desk"))
+    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
+        ix.add(arts[:80])
+        ix.add(arts[80:])  # two segments
+        eng = ix._engine
+        sigs = {a.id: eng.signature_of(a.id) for a in arts}
+        chosen = [f"a{i}" for i in range(0, 150, 7)]
+        found = eng.copies_of_many([sigs[i] for i in chosen])
+        # every near copy sharing a lookup key with it that few articles hold (the way copies are looked up)
+        held = [h for sig in sigs.values() for h in sig[: dedupe.BUCKET_KEYS]]
+        rare = {h for h in held if held.count(h) <= wengine.MAX_KEY_SHARE}
+        keys = lambda sig: set(sig[: dedupe.BUCKET_KEYS]) & rare  # noqa: E731
+        for aid, copies in zip(chosen, found):
+            want = {o for o in sigs if keys(sigs[aid]) & keys(sigs[o]) and dedupe.is_near_duplicate(sigs[aid], sigs[o])}
+            assert set(copies) == want and aid in want
+        assert sum(len(c) for c in found) > 2 * len(chosen)  # copies exist beyond the article itself
+        # deleted articles are never copies
+        assert {"a30", "a60", "a90", "a120"} & set(found[0])
+        ix.delete(ids=[f"a{i}" for i in range(30, 150, 30)])
+        again = ix._engine.copies_of_many([sigs["a0"]])
+        assert set(again[0]) == {o for o in found[0] if o not in {"a30", "a60", "a90", "a120"}}

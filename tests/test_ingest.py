@@ -10,7 +10,6 @@ import gzip
 import hashlib
 import itertools
 import json
-import os
 import re
 import tempfile
 from datetime import datetime, timedelta, timezone

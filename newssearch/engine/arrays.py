@@ -18,8 +18,10 @@ __all__ = [
     "B",
     "bm25",
     "counts",
+    "near_duplicates",
     "phrase_docs",
     "phrase_match",
+    "ranges",
     "top_indices",
 ]
 
@@ -145,3 +147,44 @@ def counts(codes: np.ndarray, mask: np.ndarray, size: int) -> np.ndarray:
     picked = codes[mask]
     picked = picked[picked >= 0]
     return np.bincount(picked, minlength=size) if size else np.zeros(0, dtype=np.int64)
+
+
+def near_duplicates(
+    left: np.ndarray, left_len: np.ndarray, right: np.ndarray, right_len: np.ndarray, threshold: float, size: int
+) -> np.ndarray:
+    """For each row pair, ``dedupe.is_near_duplicate`` of two bottom-k sketches, all at once.
+
+    *left* and *right* are (pairs x width) arrays of sorted, distinct hashes, each row's
+    first ``*_len`` entries real (the rest padding, ignored). The estimated Jaccard
+    similarity is the share of the union's *k* smallest hashes that both hold, with
+    k = min(len(a), len(b), *size*): after sorting each row pair together, a hash both
+    hold sits next to its twin.
+    """
+    pairs, width = left.shape
+    if not pairs:
+        return np.zeros(0, dtype=bool)
+    both = np.concatenate([left, right], axis=1)
+    filled = np.arange(width)[None, :]
+    real = np.concatenate([filled < left_len[:, None], filled < right_len[:, None]], axis=1)
+    # padding sorts after every real hash (the same value sorts as one, wherever it sits)
+    both = np.where(real, both, np.iinfo(np.uint64).max).astype(np.uint64)
+    order = np.sort(both, axis=1)
+    valid = np.arange(2 * width)[None, :] < (left_len + right_len)[:, None]
+    twin = np.zeros_like(valid)
+    twin[:, 1:] = order[:, 1:] == order[:, :-1]
+    twin &= valid
+    rank = np.cumsum(valid & ~twin, axis=1)  # 1-based rank in the union of each position's hash
+    k = np.minimum(np.minimum(left_len, right_len), size)
+    shared = np.count_nonzero(twin & (rank <= k[:, None]), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (k > 0) & (shared / np.maximum(k, 1) >= threshold)
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(s, s + c)`` for each (s, c) pair, without a Python loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, dtype=np.int64) - (ends - counts), counts)

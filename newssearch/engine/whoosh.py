@@ -1705,14 +1705,13 @@ class WhooshEngine:
                 picked += [(float(score[d]), float(dated_key[d]), int(d), leaf, float(score[d])) for d in top.tolist()]
         picked.sort(key=lambda p: (-p[0], -p[1], p[3].offset + p[2]))
         cands: List[Candidate] = []
-        cols = self._columns(self._get_searcher())
         # ties at the window's edge: keep them all, the id decides below
         limit_key = (picked[window - 1][0], picked[window - 1][1]) if len(picked) > window else None
         for key0, key1, d, leaf, hit_score in picked:
             if limit_key is not None and len(cands) >= window and (key0, key1) != limit_key:
                 break
             docnum = leaf.offset + d
-            aid = cols.id(docnum)
+            aid = leaf.id(d)
             if len(state.docnums) > 10_000:
                 state.docnums.clear()
             state.docnums[aid] = docnum
@@ -1874,24 +1873,46 @@ class WhooshEngine:
         for i, sig in enumerate(signatures):
             for h in sig[: dedupe.BUCKET_KEYS]:
                 holders.setdefault(h, []).append(i)
-        cols = self._columns(self._get_searcher())
         budget = MAX_COPIES * max(1, len(signatures))  # keeps a pathological key cheap
+        size = dedupe.SIGNATURE_SIZE
+        mine = np.zeros((len(signatures), size), dtype=np.uint64)
+        mine_len = np.zeros(len(signatures), dtype=np.int64)
+        for i, sig in enumerate(signatures):
+            head = sig[:size]  # sketches are sorted: only their k smallest hashes are compared
+            mine[i, : len(head)] = head
+            mine_len[i] = len(head)
+        # which signatures hold each key, as flat arrays: key j's are flat[start[j] : start[j] + count[j]]
+        held = [holders[key] for key in keys]
+        held_count = np.asarray([len(h) for h in held], dtype=np.int64)
+        held_start = np.cumsum(held_count) - held_count
+        held_flat = np.asarray([i for h in held for i in h], dtype=np.int64)
+        wanted_keys = np.asarray(keys, dtype=np.uint64)
         for n, leaf in enumerate(state.leaves):
-            seen: Set[Tuple[int, int]] = set()
-            for key, docs in zip(keys, leaf.docs_by_key(keys)):
-                if not docs.size:
-                    continue
-                keep = leaf.live[docs] if fmasks is None else leaf.live[docs] & fmasks[n][docs]
-                for d in docs[keep].tolist():
-                    for i in holders[key]:
-                        if (i, d) in seen:
-                            continue
-                        seen.add((i, d))
-                        budget -= 1
-                        if budget < 0:
-                            return out
-                        if dedupe.is_near_duplicate(signatures[i], leaf.signature(d)):
-                            out[i].append(cols.id(leaf.offset + d))
+            sorted_keys, key_docs = leaf.dupkeys()
+            lo = np.searchsorted(sorted_keys, wanted_keys, side="left")
+            count = np.searchsorted(sorted_keys, wanted_keys, side="right") - lo
+            which = np.repeat(np.arange(len(keys)), count)  # per candidate, the key it was found by
+            docs = key_docs[arrays.ranges(lo, count)]
+            keep = leaf.live[docs] if fmasks is None else leaf.live[docs] & fmasks[n][docs]
+            docs, which = docs[keep], which[keep]
+            if not docs.size:
+                continue
+            reps = held_count[which]
+            cand = np.repeat(docs, reps)
+            sig_i = held_flat[arrays.ranges(held_start[which], reps)]
+            # each (candidate, signature) pair once, in the order first met
+            first = np.unique(cand * len(signatures) + sig_i, return_index=True)[1]
+            first.sort()
+            cand, sig_i = cand[first], sig_i[first]
+            spent = budget < cand.size
+            cand, sig_i = cand[:budget], sig_i[:budget]
+            budget -= cand.size
+            rows, lens = leaf.signature_rows(cand, size)
+            ok = arrays.near_duplicates(rows, lens, mine[sig_i], mine_len[sig_i], dedupe.NEAR_DUPLICATE, size)
+            for d, i in zip(cand[ok].tolist(), sig_i[ok].tolist()):
+                out[i].append(leaf.id(d))
+            if spent:
+                break
         return out
 
     def signature_of(self, article_id: str) -> Tuple[int, ...]:
@@ -2356,6 +2377,15 @@ class _Leaf:
         self._cache: "OrderedDict[Tuple[str, object], _TermPostings]" = OrderedDict()
         self._cached = 0
         self.cache_budget = POSTINGS_CACHE
+        self._ids = None
+
+    def id(self, docnum: int) -> str:
+        """The article id of one document of this segment, from its column (no stored fields)."""
+        col = self._ids
+        if col is None:
+            col = self._ids = self.reader.column_reader("id", translate=False)
+        value = col[docnum]
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
     def blocks(self, fieldname: str, term: object) -> List[Tuple[np.ndarray, np.ndarray, Sequence[bytes]]]:
         """The posting blocks of one term: (docnums, weights, values) each; [] if absent."""
@@ -2475,13 +2505,22 @@ class _Leaf:
         start = int(starts[docnum])
         return tuple(words[start : start + int(nwords[docnum])].tolist())
 
-    def docs_by_key(self, keys: Sequence[int]) -> List[np.ndarray]:
-        """For each of *keys*, the docnums whose signature has it among its lookup keys."""
-        sorted_keys, docs = self.dupkeys()
-        q = np.asarray(keys, dtype=np.uint64)
-        lo = np.searchsorted(sorted_keys, q, side="left").tolist()
-        hi = np.searchsorted(sorted_keys, q, side="right").tolist()
-        return [docs[a:b] for a, b in zip(lo, hi)]
+    def signature_rows(self, docs: np.ndarray, width: int) -> Tuple[np.ndarray, np.ndarray]:
+        """The first *width* hashes of these documents' signatures as rows, and how many each has."""
+        if self._dupkeys is None:
+            self.dupkeys()
+        if self._sigs is None:  # pragma: no cover - another column type
+            sigs = [self.signature(int(d))[:width] for d in docs]
+            rows = np.zeros((len(sigs), width), dtype=np.uint64)
+            for r, sig in enumerate(sigs):
+                rows[r, : len(sig)] = sig
+            return rows, np.asarray([len(s) for s in sigs], dtype=np.int64)
+        words, starts, nwords = self._sigs
+        lens = np.minimum(nwords[docs], width)
+        if not words.size:
+            return np.zeros((docs.size, width), dtype=np.uint64), lens
+        at = np.minimum(starts[docs][:, None] + np.arange(width)[None, :], words.size - 1)
+        return words[at].astype(np.uint64), lens
 
     def key_counts(self, keys: Sequence[int]) -> List[int]:
         sorted_keys, _docs = self.dupkeys()
