@@ -143,12 +143,7 @@ def _render(
         out.append(open_mark + esc(text[s:e]) + close_mark)
         pos = e
     out.append(esc(text[pos:end]))
-    snippet = _SPACES.sub(" ", "".join(out)).strip()
-    if start > 0:
-        snippet = _ELLIPSIS + snippet
-    if end < len(text):
-        snippet += _ELLIPSIS
-    return snippet
+    return _trim("".join(out), text, start, end)
 
 
 def make_snippet(
@@ -175,8 +170,30 @@ def make_snippets(
     """(:func:`make_snippet`, :func:`make_snippet_html`) of the same passage, analysing *text* once."""
     if not text:
         return "", ""
-    # analysis of a long body is most of a snippet's cost: share it between the two forms
+    # analysis of a long body is most of a snippet's cost: the two forms share it, and the passage
     spans = _spans(text, terms, lang) if terms else []
-    plain = _render(text, terms, lang, width, lambda s: s, SNIPPET_MARK_START, SNIPPET_MARK_END, spans)
-    marked = _render(text, terms, lang, width, lambda s: html.escape(s, quote=True), "<mark>", "</mark>", spans)
-    return plain, marked
+    start, end = _window(text, spans, width)
+    pieces: List[str] = []  # plain text and matched words, alternating, the first plain
+    pos = start
+    for s, e, _t in spans:
+        if s < start or e > end:
+            continue
+        pieces.append(text[pos:s])
+        pieces.append(text[s:e])
+        pos = e
+    pieces.append(text[pos:end])
+    plain = "".join(p if i % 2 == 0 else SNIPPET_MARK_START + p + SNIPPET_MARK_END for i, p in enumerate(pieces))
+    marked = "".join(
+        html.escape(p, quote=True) if i % 2 == 0 else "<mark>" + html.escape(p, quote=True) + "</mark>"
+        for i, p in enumerate(pieces)
+    )
+    return _trim(plain, text, start, end), _trim(marked, text, start, end)
+
+
+def _trim(snippet: str, text: str, start: int, end: int) -> str:
+    snippet = _SPACES.sub(" ", snippet).strip()
+    if start > 0:
+        snippet = _ELLIPSIS + snippet
+    if end < len(text):
+        snippet += _ELLIPSIS
+    return snippet
