@@ -306,3 +306,20 @@ def test_sentence_fallback_counts_across_segments(tmp_path):
         assert set(ids(res)) == {"a", "b"}
         assert res.total == 2
         assert res.hits[0].id in {"a", "b"}
+
+
+def test_plain_and_html_snippets_show_the_same_passage():
+    from newssearch.analysis import query_terms
+    from newssearch.snippets import make_snippet, make_snippet_html, make_snippets
+
+    filler = "The council met again on Tuesday evening to go over the budget. " * 6
+    text = filler + 'Dock <b>workers</b> & crane "operators" voted; the strike at the port ended. ' + filler
+    for query in ("strike port", "crane workers", "nothing here", "budget"):
+        terms = set(query_terms(query))
+        plain, marked = make_snippets(text, terms)
+        assert (plain, marked) == (make_snippet(text, terms), make_snippet_html(text, terms))
+        # the same words, marked the same way, in both forms
+        assert plain.count("[[") == marked.count("<mark>")
+        assert "<b>" not in marked and ("&lt;b&gt;" in marked) == ("<b>" in plain)
+    plain, marked = make_snippets(text, set(query_terms("strike port")))
+    assert "[[strike]]" in plain and "<mark>port</mark>" in marked and plain.startswith("\u2026")
