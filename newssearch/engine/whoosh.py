@@ -39,6 +39,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, scoring, sorting, writing
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
 from whoosh.searching import TimeLimit
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
@@ -2306,11 +2307,12 @@ def _numeric_column(col, n: int) -> np.ndarray:  # noqa: ANN001 - whoosh column 
 class _TermPostings:
     """One term's postings in one segment: docnums, weights and (lazily) positions."""
 
-    __slots__ = ("ids", "weights", "_values", "_counts", "_abs", "_starts")
+    __slots__ = ("ids", "weights", "df", "_values", "_counts", "_abs", "_starts")
 
-    def __init__(self, ids: np.ndarray, weights: np.ndarray, values: List[Sequence[bytes]]) -> None:
+    def __init__(self, ids: np.ndarray, weights: np.ndarray, values: List[Sequence[bytes]], df: int = 0) -> None:
         self.ids = ids
         self.weights = weights
+        self.df = df  # the term's document frequency in the segment, deleted documents included (as Whoosh's)
         self._values = values  # per block: PackedPositions, or Whoosh's tuple of value bytes
         self._counts: Optional[np.ndarray] = None
         self._abs: Optional[np.ndarray] = None
@@ -2389,14 +2391,23 @@ class _Leaf:
 
     def blocks(self, fieldname: str, term: object) -> List[Tuple[np.ndarray, np.ndarray, Sequence[bytes]]]:
         """The posting blocks of one term: (docnums, weights, values) each; [] if absent."""
+        return self._blocks(fieldname, term)[0]
+
+    def _blocks(self, fieldname: str, term: object) -> Tuple[List[Tuple[np.ndarray, np.ndarray, Sequence[bytes]]], int]:
+        """(:meth:`blocks`, document frequency), from one lookup in the term table."""
         tbytes = term.encode("utf-8") if isinstance(term, str) else term
-        if (fieldname, tbytes) not in self._terms:
-            return []
-        m = self._terms.matcher(fieldname, tbytes, self.schema[fieldname].format)
+        terms = self._terms
+        try:
+            info = terms.term_info(fieldname, tbytes)
+        except TermNotFound:
+            return [], 0
+        # W3TermsReader.matcher without its second lookup of the same term
+        m = terms._codec.postings_reader(terms._postfile, info, self.schema[fieldname].format, term=(fieldname, tbytes))
+        df = info.doc_frequency()
         if not isinstance(m, W3LeafMatcher):  # inlined postings: plain lists
             ids = np.asarray(m._ids, dtype=np.int64)
             weights = np.asarray(m._weights if m._weights is not None else [1.0] * len(ids), dtype=np.float64)
-            return [(ids, weights, m._values or ())]
+            return [(ids, weights, m._values or ())], df
         out = []
         while m.is_active():
             if m._data is None:
@@ -2411,7 +2422,7 @@ class _Leaf:
                 w = np.asarray(weights, dtype=np.float64)
             out.append((ids, w, values if values is not None else ()))
             m._next_block()
-        return out
+        return out, df
 
     def postings(self, fieldname: str, term: object) -> "_TermPostings":
         """One term's postings, all blocks joined.
@@ -2426,12 +2437,12 @@ class _Leaf:
         if found is not None:
             cache.move_to_end(key)
             return found
-        blocks = self.blocks(fieldname, term)
+        blocks, df = self._blocks(fieldname, term)
         if not blocks:
             return _NO_POSTINGS
         ids = np.concatenate([b[0] for b in blocks]) if len(blocks) > 1 else blocks[0][0]
         weights = np.concatenate([b[1] for b in blocks]) if len(blocks) > 1 else blocks[0][1]
-        found = _TermPostings(ids, weights, [b[2] for b in blocks])
+        found = _TermPostings(ids, weights, [b[2] for b in blocks], df)
         if ids.size >= CACHE_MIN_POSTINGS:
             cache[key] = found
             self._cached += ids.size
@@ -2595,7 +2606,8 @@ class _ArrayEval:
         key = (fieldname, term)
         found = self._idf.get(key)
         if found is None:
-            df = self.searcher.reader().doc_frequency(fieldname, term)
+            # the reader's doc_frequency, from the postings every segment reads anyway
+            df = sum(self.postings(leaf, fieldname, term).df for leaf in self.leaves)
             found = self._idf[key] = math.log(self.ndocs / (df + 1)) + 1
         return found
 
