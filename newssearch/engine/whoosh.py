@@ -1858,23 +1858,46 @@ class WhooshEngine:
         the query: a copy of a story holds (nearly) the same words.
         """
         out: List[List[str]] = [[] for _ in signatures]
+        if not signatures:
+            return out
         state = self._arrays()
-        wanted = sorted({h for sig in signatures for h in sig[: dedupe.BUCKET_KEYS]})
+        index = state.copy_index()
+        wanted = np.asarray(sorted({h for sig in signatures for h in sig[: dedupe.BUCKET_KEYS]}), dtype=np.uint64)
+        lo = np.searchsorted(index.keys, wanted, side="left")
+        count = np.searchsorted(index.keys, wanted, side="right") - lo
         # a key shared by many articles is a stock phrase ("said in a statement"), not a copy:
         # such keys only add candidates to reject
-        shares = np.zeros(len(wanted), dtype=np.int64)
-        for leaf in state.leaves:
-            shares += np.asarray(leaf.key_counts(wanted), dtype=np.int64)
-        keys = [k for k, c in zip(wanted, shares.tolist()) if c <= MAX_KEY_SHARE]
-        if not keys:
+        rare = count <= MAX_KEY_SHARE
+        keys, lo, count = wanted[rare], lo[rare], count[rare]
+        if not keys.size:
             return out
-        fmasks = state.filter_masks(spec, self._filters(spec)) if spec is not None else None
-        # which signatures hold each key: a candidate is compared only with those it shares one with
+        # which signatures hold each key, as flat arrays: key j's are flat[start[j] : start[j] + count[j]]
         holders: Dict[int, List[int]] = {}
         for i, sig in enumerate(signatures):
             for h in sig[: dedupe.BUCKET_KEYS]:
                 holders.setdefault(h, []).append(i)
-        budget = MAX_COPIES * max(1, len(signatures))  # keeps a pathological key cheap
+        held = [holders[key] for key in keys.tolist()]
+        held_count = np.asarray([len(h) for h in held], dtype=np.int64)
+        held_start = np.cumsum(held_count) - held_count
+        held_flat = np.asarray([i for h in held for i in h], dtype=np.int64)
+        which = np.repeat(np.arange(keys.size), count)  # per candidate, the key it was found by
+        docs = index.docs[arrays.ranges(lo, count)]
+        keep = index.live[docs]
+        if spec is not None:
+            fmasks = state.filter_masks(spec, self._filters(spec))
+            if fmasks is not None:
+                keep &= np.concatenate(fmasks)[docs]
+        docs, which = docs[keep], which[keep]
+        if not docs.size:
+            return out
+        # a candidate is compared only with the signatures it shares a key with, each pair once
+        reps = held_count[which]
+        cand = np.repeat(docs, reps)
+        sig_i = held_flat[arrays.ranges(held_start[which], reps)]
+        first = np.unique(cand * len(signatures) + sig_i, return_index=True)[1]
+        first.sort()
+        budget = MAX_COPIES * len(signatures)  # keeps a pathological key cheap
+        cand, sig_i = cand[first][:budget], sig_i[first][:budget]
         size = dedupe.SIGNATURE_SIZE
         mine = np.zeros((len(signatures), size), dtype=np.uint64)
         mine_len = np.zeros(len(signatures), dtype=np.int64)
@@ -1882,38 +1905,10 @@ class WhooshEngine:
             head = sig[:size]  # sketches are sorted: only their k smallest hashes are compared
             mine[i, : len(head)] = head
             mine_len[i] = len(head)
-        # which signatures hold each key, as flat arrays: key j's are flat[start[j] : start[j] + count[j]]
-        held = [holders[key] for key in keys]
-        held_count = np.asarray([len(h) for h in held], dtype=np.int64)
-        held_start = np.cumsum(held_count) - held_count
-        held_flat = np.asarray([i for h in held for i in h], dtype=np.int64)
-        wanted_keys = np.asarray(keys, dtype=np.uint64)
-        for n, leaf in enumerate(state.leaves):
-            sorted_keys, key_docs = leaf.dupkeys()
-            lo = np.searchsorted(sorted_keys, wanted_keys, side="left")
-            count = np.searchsorted(sorted_keys, wanted_keys, side="right") - lo
-            which = np.repeat(np.arange(len(keys)), count)  # per candidate, the key it was found by
-            docs = key_docs[arrays.ranges(lo, count)]
-            keep = leaf.live[docs] if fmasks is None else leaf.live[docs] & fmasks[n][docs]
-            docs, which = docs[keep], which[keep]
-            if not docs.size:
-                continue
-            reps = held_count[which]
-            cand = np.repeat(docs, reps)
-            sig_i = held_flat[arrays.ranges(held_start[which], reps)]
-            # each (candidate, signature) pair once, in the order first met
-            first = np.unique(cand * len(signatures) + sig_i, return_index=True)[1]
-            first.sort()
-            cand, sig_i = cand[first], sig_i[first]
-            spent = budget < cand.size
-            cand, sig_i = cand[:budget], sig_i[:budget]
-            budget -= cand.size
-            rows, lens = leaf.signature_rows(cand, size)
-            ok = arrays.near_duplicates(rows, lens, mine[sig_i], mine_len[sig_i], dedupe.NEAR_DUPLICATE, size)
-            for d, i in zip(cand[ok].tolist(), sig_i[ok].tolist()):
-                out[i].append(leaf.id(d))
-            if spent:
-                break
+        rows, lens = index.rows(cand, size)
+        ok = arrays.near_duplicates(rows, lens, mine[sig_i], mine_len[sig_i], dedupe.NEAR_DUPLICATE, size)
+        for d, i in zip(cand[ok].tolist(), sig_i[ok].tolist()):
+            out[i].append(index.id(d))
         return out
 
     def signature_of(self, article_id: str) -> Tuple[int, ...]:
@@ -2516,27 +2511,16 @@ class _Leaf:
         start = int(starts[docnum])
         return tuple(words[start : start + int(nwords[docnum])].tolist())
 
-    def signature_rows(self, docs: np.ndarray, width: int) -> Tuple[np.ndarray, np.ndarray]:
-        """The first *width* hashes of these documents' signatures as rows, and how many each has."""
+    def sketches(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(every document's sketch hashes end to end, each one's start, each one's length)."""
         if self._dupkeys is None:
             self.dupkeys()
         if self._sigs is None:  # pragma: no cover - another column type
-            sigs = [self.signature(int(d))[:width] for d in docs]
-            rows = np.zeros((len(sigs), width), dtype=np.uint64)
-            for r, sig in enumerate(sigs):
-                rows[r, : len(sig)] = sig
-            return rows, np.asarray([len(s) for s in sigs], dtype=np.int64)
-        words, starts, nwords = self._sigs
-        lens = np.minimum(nwords[docs], width)
-        if not words.size:
-            return np.zeros((docs.size, width), dtype=np.uint64), lens
-        at = np.minimum(starts[docs][:, None] + np.arange(width)[None, :], words.size - 1)
-        return words[at].astype(np.uint64), lens
-
-    def key_counts(self, keys: Sequence[int]) -> List[int]:
-        sorted_keys, _docs = self.dupkeys()
-        q = np.asarray(keys, dtype=np.uint64)
-        return (np.searchsorted(sorted_keys, q, side="right") - np.searchsorted(sorted_keys, q, side="left")).tolist()
+            sigs = [self.signature(d) for d in range(self.n)]
+            lengths = np.asarray([len(sig) for sig in sigs], dtype=np.int64)
+            words = np.asarray([h for sig in sigs for h in sig], dtype=np.uint64)
+            return words, np.cumsum(lengths) - lengths, lengths
+        return self._sigs
 
     def date_key(self) -> np.ndarray:
         """Dates as floats for ordering, undated articles as -1 (before every date)."""
@@ -2756,6 +2740,51 @@ def _day_key(raw: np.ndarray) -> np.ndarray:
 _DAY0 = datetime.min
 
 
+class _CopyIndex:
+    """The near-copy lookup of one searcher, all segments together (global docnums).
+
+    Finding the copies of a page of hits is then one pass of whole-array steps, not one
+    per segment: the lookup keys (each document's BUCKET_KEYS smallest hashes) sorted
+    with their documents, and every sketch's hashes, start and length.
+    """
+
+    def __init__(self, leaves: List[_Leaf]) -> None:
+        keys, docs, words, starts, lengths = [], [], [], [], []
+        base = 0
+        for leaf in leaves:
+            leaf_keys, leaf_docs = leaf.dupkeys()
+            keys.append(leaf_keys)
+            docs.append(leaf_docs + leaf.offset)
+            leaf_words, leaf_starts, leaf_lengths = leaf.sketches()
+            words.append(leaf_words)
+            starts.append(leaf_starts + base)
+            lengths.append(leaf_lengths)
+            base += leaf_words.size
+        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        order = np.argsort(all_keys, kind="stable")
+        self.keys = all_keys[order]
+        self.docs = (np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64))[order]
+        self.words = np.concatenate(words).astype(np.uint64) if words else np.zeros(0, dtype=np.uint64)
+        self.starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        self.lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+        self.leaves = leaves
+        self.offsets = np.asarray([leaf.offset for leaf in leaves], dtype=np.int64)
+        self.live = np.concatenate([leaf.live for leaf in leaves]) if leaves else np.zeros(0, dtype=bool)
+
+    def rows(self, docs: np.ndarray, width: int) -> Tuple[np.ndarray, np.ndarray]:
+        """The first *width* hashes of these documents' sketches as rows, and how many each has."""
+        lens = np.minimum(self.lengths[docs], width)
+        if not self.words.size:
+            return np.zeros((docs.size, width), dtype=np.uint64), lens
+        at = np.minimum(self.starts[docs][:, None] + np.arange(width)[None, :], self.words.size - 1)
+        return self.words[at], lens
+
+    def id(self, docnum: int) -> str:
+        n = int(np.searchsorted(self.offsets, docnum, side="right")) - 1
+        leaf = self.leaves[n]
+        return leaf.id(docnum - leaf.offset)
+
+
 class _ArraySearch:
     """What :meth:`WhooshEngine.search` keeps of one searcher: segments as arrays, filter masks."""
 
@@ -2768,6 +2797,13 @@ class _ArraySearch:
         self._filters: Dict[Tuple[object, ...], List[np.ndarray]] = {}
         self.docnums: Dict[str, int] = {}
         """Ids of recent candidates -> docnum, so loading them needs no id lookup."""
+        self._copies: Optional[_CopyIndex] = None
+
+    def copy_index(self) -> "_CopyIndex":
+        """Every segment's near-copy lookup keys and sketches as one index (built on first use)."""
+        if self._copies is None:
+            self._copies = _CopyIndex(self.leaves)
+        return self._copies
 
     def evaluator(self) -> _ArrayEval:
         return _ArrayEval(self.searcher, self.leaves, self.schema)
