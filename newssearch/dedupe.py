@@ -22,6 +22,8 @@ from operator import add
 from hashlib import blake2b
 from typing import Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
+import numpy as np
+
 from .analysis import fold
 from .analysis.tokenize import token_re_for
 
@@ -58,6 +60,10 @@ _MASK = (1 << 64) - 1
 # odd 64-bit constants (golden ratio, xxhash primes): the shingle mix a*h1 + b*h2 + h3
 _MUL1 = 0x9E3779B97F4A7C15
 _MUL2 = 0xC2B2AE3D27D4EB4F
+_MUL1_U64 = np.uint64(_MUL1)
+_MUL2_U64 = np.uint64(_MUL2)
+_VECTOR_FROM = 64
+"""Texts of at least this many hashed words are sketched with numpy (faster past ~50 words)."""
 
 # token surface -> 64-bit hash of its folded, unstemmed form (0: the token gives no term).
 # Bounded like the analysis caches: cleared when full.
@@ -97,6 +103,11 @@ def signature_of_words(words: Sequence[str]) -> Signature:
         return ()
     if n < SHINGLE:  # one shingle of all the words
         return (((_MUL1 * hashes[0] + (_MUL2 * hashes[1] if n > 1 else 0)) & _MASK),)
+    if n >= _VECTOR_FROM:
+        # the same mix in uint64 arithmetic, which wraps modulo 2**64 exactly like "& _MASK"
+        h = np.array(hashes, dtype=np.uint64)
+        mixed = h[:-2] * _MUL1_U64 + h[1:-1] * _MUL2_U64 + h[2:]
+        return tuple(np.unique(mixed)[:SIGNATURE_SIZE].tolist())
     first = map(_MUL1.__mul__, hashes[: n - 2])
     second = map(_MUL2.__mul__, hashes[1 : n - 1])
     shingles = list(map(_MASK.__and__, map(add, map(add, first, second), hashes[2:])))

@@ -62,3 +62,17 @@ def test_signature_of_words_skips_tokens_without_terms_like_signature():
     words = ["Dock", "workers", "voted", "to", "end", "the", "strike"]
     assert dedupe.signature_of_words(words) == dedupe.signature("Dock workers voted", "to end the strike")
     assert dedupe.signature_of_words([]) == ()
+
+
+def test_long_texts_get_the_same_sketch_from_the_vectorised_mix(monkeypatch):
+    import random
+
+    rnd = random.Random(5)
+    vocab = [f"w{i}" for i in range(400)] + ["--", "...", "Zoë", "Łódź", "שלום", "2007"]
+    texts = [[rnd.choice(vocab) for _ in range(n)] for n in (3, 40, 63, 64, 65, 300, 2000) for _ in range(5)]
+    fast = [dedupe.signature_of_words(words) for words in texts]
+    monkeypatch.setattr(dedupe, "_VECTOR_FROM", 10**9)  # the plain-integer mix everywhere
+    slow = [dedupe.signature_of_words(words) for words in texts]
+    assert fast == slow
+    assert all(len(sig) == dedupe.SIGNATURE_SIZE for sig in fast[-15:])
+    assert all(list(sig) == sorted(set(sig)) for sig in fast)

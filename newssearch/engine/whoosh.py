@@ -1396,7 +1396,8 @@ class WhooshEngine:
                     if aid not in batch:  # stored, or written in an earlier chunk
                         replace.add(aid)
                 else:
-                    stored = existing.document(id=aid)
+                    # most ids are new (always, in a rebuild): a term lookup says so without a search
+                    stored = existing.document(id=aid) if ("id", aid) in existing.reader() else None
                     if stored is None:
                         added += 1
                     elif stored.get("chash") == chash:
