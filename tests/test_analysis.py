@@ -385,3 +385,25 @@ def test_find_terms_agrees_with_analyze_on_real_articles():
                 assert find_terms(text, terms, lang=lang) == _marked_by_analyze(text, terms, lang), (path.name, terms)
                 checked += 1
     assert checked > 300
+
+
+def test_ascii_grammar_is_the_tokenisers_on_ascii_text():
+    import random
+    import re
+
+    from newssearch.analysis import find_terms
+    from newssearch.analysis.pipeline import ASCII_NUMBER, ASCII_WORD
+
+    ascii_re = re.compile(f"{ASCII_WORD}|{ASCII_NUMBER}")
+    # every ASCII character on its own, between letters, between digits
+    chars = [chr(i) for i in range(128)]
+    samples = [f"ab{c}cd 12{c}34 {c}x{c} 5{c}" for c in chars]
+    rnd = random.Random(9)
+    alphabet = "aZq09 .,'-_\"\t\n;:!?()/&%$x" + "".join(chars[:32])
+    samples += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60))) for _ in range(3000)]
+    for text in samples:
+        assert [m.span() for m in ascii_re.finditer(text)] == [m.span() for m in TOKEN_RE.finditer(text)], repr(text)
+    # and the skipping finder marks what analysing every word marks
+    terms = {"a", "q", "0", "zq"}
+    for text in samples[:500]:
+        assert find_terms(text, terms) == _marked_by_analyze(text, terms), repr(text)

@@ -14,6 +14,9 @@ The cache holds a ``str`` for the common one-term case and a tuple otherwise.
 
 from __future__ import annotations
 
+import functools
+import re
+
 from collections.abc import Callable
 
 import itertools
@@ -169,20 +172,52 @@ def find_terms(text: str, terms: "frozenset[str] | set[str]", *, lang: str | Non
             _SKIP.clear()
         skip = _SKIP[heads] = frozenset(c for c in _ASCII_ALNUM if c.lower() not in heads)
     out: list[tuple[int, int, str]] = []
-    for m in [m for m in token_re_for(text).finditer(text) if m.group()[0] not in skip]:
-        surface = m.group()
+    wanted = heads & _ASCII_HEADS
+    if text.isascii() and len(wanted) <= _MAX_ASCII_PASSES:
+        # a C-level pass per first letter: match objects only for the words starting with it
+        found = [m.span(1) for h in wanted for m in _ascii_finder(h).finditer(text) if m.lastindex]
+        if len(wanted) > 1:
+            found.sort()
+    else:
+        found = [m.span() for m in token_re_for(text).finditer(text) if m.group()[0] not in skip]
+    for start, end in found:
+        surface = text[start:end]
         term = get(surface)
         if term is None:
             term = compute(surface)
         if term.__class__ is str:
             if term in terms:
-                out.append((m.start(), m.end(), term))
+                out.append((start, end, term))
         else:
             for alternative in term:
                 if alternative in terms:
-                    out.append((m.start(), m.end(), alternative))
+                    out.append((start, end, alternative))
                     break
     return out
+
+
+# The tokeniser's grammar restricted to ASCII text (no marks, joiners or other scripts there):
+# Latin words with inner apostrophes, and numbers with inner "." or ",".
+ASCII_WORD = "[A-Za-z]+(?:'+[A-Za-z]+)*"
+ASCII_NUMBER = "[0-9]+(?:[.,][0-9]+)*"
+_ASCII_HEADS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_MAX_ASCII_PASSES = 3
+"""Past this many distinct first letters in the terms, one pass over every token is cheaper."""
+
+
+@functools.lru_cache(maxsize=None)
+def _ascii_finder(head: str) -> "re.Pattern[str]":
+    """For ASCII text: matches a run of separators and tokens not starting with *head* (either
+    case), or (group 1) one token that does.
+
+    Runs are consumed whole by the regex engine, so only the tokens worth analysing cost a
+    match object. Token boundaries are those of ``token_re_for`` (tests check it). One
+    pattern per first character (36 at most), so no query compiles a regex.
+    """
+    letters = "".join(c for c in "abcdefghijklmnopqrstuvwxyz" if c != head)
+    digits = "".join(c for c in "0123456789" if c != head)
+    runs = [f"[{letters}{letters.upper()}][A-Za-z]*(?:'+[A-Za-z]+)*", f"[{digits}][0-9]*(?:[.,][0-9]+)*", "[^A-Za-z0-9]"]
+    return re.compile(f"(?:{'|'.join(runs)})+|({ASCII_WORD}|{ASCII_NUMBER})")
 
 
 _ASCII_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
