@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 from operator import add
 from hashlib import blake2b
-from typing import Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import AbstractSet, Callable, Dict, Hashable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
@@ -168,11 +168,13 @@ def similarity(a: Signature, b: Signature) -> float:
         return 0.0
     if a == b:
         return 1.0
-    k = min(len(a), len(b), SIGNATURE_SIZE)
-    sa, sb = set(a), set(b)
+    return _bottom_k_share(set(a), set(b), min(len(a), len(b), SIGNATURE_SIZE))
+
+
+def _bottom_k_share(sa: AbstractSet[int], sb: AbstractSet[int], k: int) -> float:
+    """Share of the union's *k* smallest hashes that both sketches hold."""
     union_bottom = sorted(sa | sb)[:k]
-    both = sum(1 for h in union_bottom if h in sa and h in sb)
-    return both / k
+    return sum(1 for h in union_bottom if h in sa and h in sb) / k
 
 
 def is_near_duplicate(a: Signature, b: Signature, threshold: float = NEAR_DUPLICATE) -> bool:
@@ -201,9 +203,7 @@ class NearDuplicateTest:
         # the estimate counts shared hashes only: too few shared, and no sort is needed to say no
         if len(hashes.intersection(other)) < self.threshold * k:
             return False
-        union_bottom = sorted(hashes.union(other))[:k]
-        both = set(other)
-        return sum(1 for h in union_bottom if h in hashes and h in both) / k >= self.threshold
+        return _bottom_k_share(hashes, set(other), k) >= self.threshold
 
 
 def collapse(
