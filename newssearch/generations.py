@@ -29,10 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 from ._testhooks import checkpoint
-from .errors import IndexLocked, IndexNotFound, NewsSearchError, RebuildNeeded
+from .model import Generation
+from .errors import IndexLocked, IndexNotFound, NewsSearchError
 
 __all__ = ["Generation", "IndexRoot", "DEFAULT_KEEP_GENERATIONS", "LOCK_POLL_SECONDS"]
 
@@ -68,20 +69,6 @@ def _fsync_tree(path: Path) -> None:
     _fsync_dir(path)
 
 
-@dataclass(frozen=True)
-class Generation:
-    """One complete generation of an index."""
-
-    id: int
-    created: Optional[datetime]
-    """When the generation was published (UTC)."""
-    articles: int
-    live: bool
-    kind: str = ""
-    """What made it: create, index, rebuild, update, delete."""
-    path: str = ""
-
-
 class IndexRoot:
     """The directory the user names as ``--index``: its generations, pointer and lock."""
 
@@ -98,10 +85,6 @@ class IndexRoot:
         try:
             name = (self.root / _CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            if (self.root / "newssearch.json").exists():
-                raise RebuildNeeded(
-                    f"{self.root} holds an index from before generations: rebuild needed (index into a new directory)"
-                ) from None
             raise IndexNotFound(
                 f"no index at {self.root}: create one with `newssearch index PATH --index {self.root}`"
             ) from None
@@ -225,12 +208,15 @@ class IndexRoot:
     # ------------------------------------------------------------ the lock
 
     @contextmanager
-    def lock(self, *, wait: float = 0.0, command: str = "write") -> Iterator[None]:
+    def lock(
+        self, *, wait: float = 0.0, command: str = "write", now: Optional[Callable[[], datetime]] = None
+    ) -> Iterator[None]:
         """Hold the root's writer lock, waiting up to *wait* seconds for another writer.
 
         Raises IndexLocked naming the holder's pid and start time when the wait runs out.
         The kernel releases the lock when its holder dies, so a lock file left by a
-        killed process never blocks (its stale contents are simply overwritten).
+        killed process never blocks (its stale contents are simply overwritten). *now* is
+        the clock of the "since" it records (the wall clock by default).
         """
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / _LOCK
@@ -251,7 +237,7 @@ class IndexRoot:
                             + (f" ({holder['command']})" if holder.get("command") else "")
                         ) from None
                     time.sleep(LOCK_POLL_SECONDS)
-            me = {"pid": os.getpid(), "since": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": command}
+            me = {"pid": os.getpid(), "since": (now() if now else datetime.now(timezone.utc)).isoformat(timespec="seconds"), "command": command}
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
             try:

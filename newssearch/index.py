@@ -6,40 +6,42 @@ to the engine, and turns what comes back into :class:`~newssearch.model.Results`
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import analysis, dedupe, fallback
 from ._testhooks import checkpoint
-from .engine.whoosh import MAX_EXPANSION, EngineAnswer, SearchSpec, WhooshEngine
-from .errors import ArticleNotFound, BadQuery, IndexNotFound, NewsSearchError
-from .generations import DEFAULT_KEEP_GENERATIONS, Generation, IndexRoot
+from .engine import DEFAULT_ENGINE, engine_class, engine_of, format_record, legacy_engine, open_engine
+from .engine.base import Candidate, Engine, EngineAnswer, EngineSearcher, EngineWriter, SearchSpec, StoredArticle
+from .engine.documents import MAX_EXPANSION
+from .errors import ArticleNotFound, BadQuery, IndexNotFound, NewsSearchError, RebuildNeeded
+from .generations import DEFAULT_KEEP_GENERATIONS, IndexRoot
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
 from .model import (
     Article,
     Explanation,
+    Generation,
     Hit,
+    IndexStats,
     IngestReport,
     IngestWarning,
     Rejected,
     Results,
     SourceInfo,
-    normalize_url,
     to_utc,
 )
+from .records import content_hash, index_docs
 from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
 from .ranking import FRESH_DEPTH, rerank_fresh
 from .snippets import make_snippets
 from .suggest import SUGGEST_BELOW, suggest
 
-__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "FACETS", "Generation"]
+__all__ = ["NewsIndex", "IndexStats", "open_index", "SORTS", "MAX_LIMIT", "FACETS", "Generation", "content_hash"]
 
 SORTS = ("relevance", "newest", "oldest", "fresh")
 """Accepted values of ``sort`` (``fresh`` = relevance x freshness, see :mod:`newssearch.ranking`)."""
@@ -57,63 +59,33 @@ MAX_LIMIT = 1000
 PathLike = Union[str, Path]
 
 
-@dataclass(frozen=True)
-class IndexStats:
-    """What an index holds."""
-
-    path: str
-    articles: int
-    generation: int = 0
-    """The live generation's id."""
-    sources: Dict[str, int] = field(default_factory=dict)
-    """Articles per source, most first."""
-    languages: Dict[str, int] = field(default_factory=dict)
-    oldest: Optional[datetime] = None
-    newest: Optional[datetime] = None
-    segments: int = 0
-    size_bytes: int = 0
-    format: int = 0
-    analysis: str = ""
-
-
-def content_hash(article: Article) -> str:
-    """Hash of everything stored about *article*: a changed hash means the article was updated."""
-    h = hashlib.sha1()
-    for part in (
-        article.title,
-        article.body,
-        article.source,
-        article.published.isoformat() if article.published else "",
-        # the normalised url: the same link with other tracking parameters is not new content
-        normalize_url(article.url) or "",
-        article.lang or "",
-        article.author or "",
-    ):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x1f")
-    return h.hexdigest()[:16]
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
 def open_index(
-    path: PathLike, *, create: bool = False, wait: float = 0.0, now: Optional[Callable[[], datetime]] = None
+    path: PathLike,
+    *,
+    create: bool = False,
+    wait: float = 0.0,
+    now: Optional[Callable[[], datetime]] = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> "NewsIndex":
     """Open the index rooted at *path*; with ``create=True`` make an empty one if there is none.
 
     The index root holds generations (see :mod:`newssearch.generations`); the returned
     index reads the live one. Writes wait up to *wait* seconds for another writer's
     lock. *now* is the clock (a callable returning an aware datetime) used for
-    generation timestamps and retention; the wall clock by default.
+    generation timestamps, the writer lock and retention; the wall clock by default.
+    *engine* names the engine a new index is made with (see :mod:`newssearch.engine`);
+    an existing index is always read with the engine that made it.
 
     Raises :class:`~newssearch.errors.IndexNotFound` when there is no index and
     ``create`` is False, and :class:`~newssearch.errors.RebuildNeeded` when the index
     was built by another format version. Opening an index reads pickled data from it:
     only open indexes you built yourself.
     """
-    return NewsIndex(path, create=create, wait=wait, now=now)
+    return NewsIndex(path, create=create, wait=wait, now=now, engine=engine)
 
 
 class NewsIndex:
@@ -132,6 +104,7 @@ class NewsIndex:
         wait: float = 0.0,
         now: Optional[Callable[[], datetime]] = None,
         keep_generations: int = DEFAULT_KEEP_GENERATIONS,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
         self.path = Path(path)
         self.wait = wait
@@ -141,19 +114,33 @@ class NewsIndex:
         if create and not self._root.exists():
             if self.path.exists() and not self.path.is_dir():
                 raise IndexNotFound(f"{self.path} is a file, not an index directory")
-            with self._root.lock(wait=wait, command="create"):
+            self._refuse_legacy()
+            cls = engine_class(engine)
+            with self._root.lock(wait=wait, command="create", now=self._now):
                 if not self._root.exists():  # another process may have made it meanwhile
                     build = self._root.next_build_dir()
-                    WhooshEngine(build, create=True).close()
+                    cls.create(build).close()
                     self._root.publish(build, articles=0, kind="create", now=self._now())
         self._engine = self._open_live()
+        self._searcher: EngineSearcher = self._engine.searcher()
 
-    def _open_live(self) -> WhooshEngine:
+    def _refuse_legacy(self) -> None:
+        """RebuildNeeded when the root itself holds an engine index (from before generations)."""
+        if self.path.is_dir() and (format_record(self.path) is not None or legacy_engine(self.path)):
+            raise RebuildNeeded(
+                f"{self.path} holds an index from before generations: rebuild needed (index into a new directory)"
+            )
+
+    def _open_live(self) -> Engine:
         # a rebuild may prune the generation CURRENT named a moment ago: look again
         for attempt in range(5):
-            name = self._root.live_name()
             try:
-                engine = WhooshEngine(self.path / name)
+                name = self._root.live_name()
+            except IndexNotFound:
+                self._refuse_legacy()
+                raise
+            try:
+                engine = open_engine(self.path / name)
                 self._generation = name
                 return engine
             except IndexNotFound:
@@ -177,6 +164,7 @@ class NewsIndex:
             return False
         old = self._engine
         self._engine = self._open_live()
+        self._searcher = self._engine.searcher()
         old.close()
         return True
 
@@ -189,7 +177,7 @@ class NewsIndex:
 
         Raises NewsSearchError when there is no older generation to go back to.
         """
-        with self._root.lock(wait=self.wait, command="rollback"):
+        with self._root.lock(wait=self.wait, command="rollback", now=self._now):
             gens = self._root.generations()
             live = next((g for g in gens if g.live), None)
             older = [g for g in gens if live is not None and g.id < live.id]
@@ -218,30 +206,33 @@ class NewsIndex:
     # ------------------------------------------------------------ writing
 
     @contextmanager
-    def writing(self, kind: str, *, fresh: bool = False) -> Iterator[WhooshEngine]:
-        """Hold the lock and yield an engine on a new generation, published on clean exit.
+    def writing(self, kind: str, *, fresh: bool = False) -> Iterator[EngineWriter]:
+        """Hold the lock and yield an engine writer on a new generation, published on clean exit.
 
-        The new generation starts as a copy of the live one (or empty with *fresh*);
-        it is verified and switched to when the block ends without an exception, and
-        thrown away otherwise. Used by every write and by rebuilds.
+        The new generation starts as a copy of the live one (or empty with *fresh*), made
+        by the live generation's engine; it is verified (a cold open, a count and a probe
+        query) and switched to when the block ends without an exception, and thrown away
+        otherwise. Used by every write and by rebuilds.
         """
-        with self._root.lock(wait=self.wait, command=kind):
+        with self._root.lock(wait=self.wait, command=kind, now=self._now):
             self._root.clean_debris()
             build = self._root.next_build_dir()
             try:
-                if not fresh:
-                    WhooshEngine.clone(self._root.live_dir(), build)
-                engine = WhooshEngine(build, create=fresh)
+                live = self._root.live_dir()
+                cls = engine_of(live)
+                engine = cls.create(build) if fresh else cls.clone(live, build)
                 try:
-                    yield engine
-                    count, changed = engine.doc_count(), engine.dirty or fresh
+                    with engine.writer() as writer:
+                        yield writer
+                    count, changed = writer.doc_count(), writer.changed or fresh
+                    if changed:
+                        checkpoint("verifying")
+                        engine.verify(count)
                 finally:
                     engine.close()
                 if not changed:  # nothing new: no generation to publish
                     shutil.rmtree(build, ignore_errors=True)
                     return
-                checkpoint("verifying")
-                self._verify(build, count)
                 self._root.publish(build, articles=count, kind=kind, now=self._now())
             except BaseException:
                 shutil.rmtree(build, ignore_errors=True)
@@ -249,28 +240,15 @@ class NewsIndex:
             self._root.prune(self.keep_generations)
         self.refresh()
 
-    @staticmethod
-    def _verify(build: Path, expected: int) -> None:
-        """Open the new generation cold, count it and run a probe query before anyone sees it."""
-        engine = WhooshEngine(build)
-        try:
-            if engine.doc_count() != expected:
-                raise NewsSearchError(f"new generation {build.name} failed verification: count changed on reopen")
-            probe = engine.probe()
-            if probe is not None and not probe:
-                raise NewsSearchError(f"new generation {build.name} failed verification: probe query found nothing")
-        finally:
-            engine.close()
-
     def add(self, articles: Iterable[Article]) -> IngestReport:
         """Add *articles*, replacing any stored article with the same id whose content changed.
 
         Everything from one call is committed together.
         """
         start = time.perf_counter()
-        with self.writing("index") as engine:
-            added, updated, unchanged = engine.upsert((a, content_hash(a)) for a in map(_with_language, articles))
-        return IngestReport(added, updated, unchanged, (), time.perf_counter() - start)
+        with self.writing("index") as writer:
+            counts = writer.upsert(index_docs(articles))
+        return IngestReport(counts.added, counts.updated, counts.unchanged, (), time.perf_counter() - start)
 
     def add_paths(
         self,
@@ -304,21 +282,11 @@ class NewsIndex:
         records = read_paths(paths, as_of=as_of, format=format, fields=fields, include=include,
                              exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress)
 
-        def good() -> Iterator[Tuple[Article, str]]:
-            for record in records:
-                if isinstance(record, Rejected):
-                    rejected.append(record)
-                elif isinstance(record, IngestWarning):
-                    warnings.append(record)
-                else:
-                    record = _with_language(record)
-                    yield record, content_hash(record)
-
-        with self.writing("index") as engine:
-            added, updated, unchanged = engine.upsert(good())
+        with self.writing("index") as writer:
+            counts = writer.upsert(index_docs(records, rejected=rejected, warnings=warnings))
         if state.entries or state.path.exists():
             state.save()  # only now: the fetched articles are committed and published
-        return IngestReport(added, updated, unchanged, tuple(rejected), time.perf_counter() - start,
+        return IngestReport(counts.added, counts.updated, counts.unchanged, tuple(rejected), time.perf_counter() - start,
                             warnings=tuple(warnings), not_modified=tuple(state.not_modified))
 
     def delete(
@@ -335,8 +303,8 @@ class NewsIndex:
         sources = (source,) if isinstance(source, str) else tuple(source or ())
         if ids is None and not sources and before is None:
             return 0
-        with self.writing("delete") as engine:
-            count = engine.delete(
+        with self.writing("delete") as writer:
+            count = writer.delete(
                 ids=list(ids) if ids is not None else None, sources=sources, before=to_utc(before)
             )
         return count
@@ -344,11 +312,15 @@ class NewsIndex:
     # ------------------------------------------------------------ reading
 
     def __len__(self) -> int:
-        return self._engine.doc_count()
+        return self._searcher.doc_count()
 
     def get(self, article_id: str) -> Optional[Article]:
         """The stored article with this id, or None."""
-        return self._engine.get(article_id)
+        stored = self._searcher.fetch([article_id]).get(article_id)
+        if stored is None:
+            return None
+        return Article(id=stored.id, title=stored.title, body=stored.body, source=stored.source,
+                       published=stored.published, url=stored.url, lang=stored.lang, author=stored.author)
 
     def search(
         self,
@@ -405,14 +377,15 @@ class NewsIndex:
         warnings = list(parsed.warnings)
         tree = parsed.tree
         words = fallback.loose_words(tree)
+        searcher = self._searcher
         answer: Optional[EngineAnswer] = None
-        if words is None or len(words) < 3 or not fallback.wants_fallback(words, self._engine.count_all_words(words)):
+        if words is None or len(words) < 3 or not fallback.wants_fallback(words, searcher.count(And(tuple(words)))):
             # a sentence whose words are all in too few articles skips straight to the fallback
-            answer = self._engine.search(tree, spec)
+            answer = searcher.search(tree, spec)
         if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
             loose = fallback.fallback_tree(words)
             if loose is not None:
-                wider = self._engine.search(loose, spec)
+                wider = searcher.search(loose, spec)
                 # the fallback finds a superset of the all-words articles: take it when it adds some
                 if answer is None or wider.total > answer.total:
                     found = "too few" if answer is None else str(answer.total)
@@ -422,12 +395,18 @@ class NewsIndex:
                     )
                     tree, answer = loose, wider
         if answer is None:
-            answer = self._engine.search(tree, spec)
+            answer = searcher.search(tree, spec)
         warnings.extend(answer.warnings)
-        hits = self._page(answer, tree, spec, collapse=collapse, now=to_utc(now))
+        cands = list(answer.candidates)
+        if spec.sort == "fresh":
+            cands = rerank_fresh(
+                cands, now=to_utc(now), score=lambda c: c.score, published=lambda c: c.published, ident=lambda c: c.id
+            )
+        hits = self._page(cands, spec, collapse=collapse, marked=lambda langs: (
+            highlight_terms(tree, langs=langs) | answer.expanded_terms), copies_by_signature=True)
         suggestion = None
         if answer.total < SUGGEST_BELOW:
-            suggestion = suggest(text, parsed.tree, self._engine)
+            suggestion = suggest(text, parsed.tree, searcher)
         return Results(
             total=answer.total,
             hits=hits,
@@ -447,55 +426,37 @@ class NewsIndex:
         return wanted * COLLAPSE_SLACK + 10 if collapse else wanted
 
     def _page(
-        self, answer: EngineAnswer, tree: Node, spec: SearchSpec, *, collapse: bool, now: Optional[datetime]
+        self,
+        cands: Sequence[Candidate],
+        spec: SearchSpec,
+        *,
+        collapse: bool,
+        marked: Callable[[Set[Optional[str]]], Set[str]],
+        copies_by_signature: bool,
     ) -> Tuple[Hit, ...]:
-        """Order (fresh), collapse copies, cut the page, then load and snippet only its hits."""
-        cands = list(answer.candidates)
-        if spec.sort == "fresh":
-            cands = rerank_fresh(
-                cands, now=now, score=lambda c: c.score, published=lambda c: c.published, ident=lambda c: c.id
-            )
-        if collapse:
-            groups = dedupe.collapse(cands, lambda c: c.signature)
-        else:
-            groups = [(c, []) for c in cands]
+        """Collapse copies, cut the page, then load and snippet only its hits.
+
+        *marked* gives the terms a snippet marks, from the languages of the page's hits.
+        With *copies_by_signature*, copies ranked beyond the window count too (one lookup
+        by signature keys, with the search's filters).
+        """
+        groups = dedupe.collapse(cands, lambda c: c.signature) if collapse else [(c, []) for c in cands]
         shown = groups[spec.offset : spec.offset + spec.limit]
         copies: Dict[str, List[str]] = {first.id: [c.id for c in rest] for first, rest in shown}
-        if collapse and shown:
-            # copies ranked beyond the window still count: one lookup by signature keys
-            found = self._engine.copies_of_many([first.signature for first, _ in shown], spec)
+        if collapse and copies_by_signature and shown:
+            found = self._searcher.copies([first.signature for first, _ in shown], spec)
             for (first, _rest), others in zip(shown, found):
                 for other in others:
                     if other != first.id and other not in copies[first.id]:
                         copies[first.id].append(other)
-        stored = self._engine.load([first.id for first, _ in shown])
-        # query words tried with the stemmers of the hits' languages too
-        terms = highlight_terms(tree, langs={r.lang for r in stored.values()}) | answer.expanded_terms
+        stored = self._searcher.fetch([first.id for first, _ in shown])
+        terms = marked({r.lang for r in stored.values()})
         hits: List[Hit] = []
         for rank, (first, _rest) in enumerate(shown, start=spec.offset + 1):
             r = stored.get(first.id)
             if r is None:  # pragma: no cover - deleted between the search and the load
                 continue
-            text = r.body or r.title
-            dup_ids = tuple(sorted(copies[first.id]))
-            plain, marked = make_snippets(text, terms, lang=r.lang)
-            hits.append(
-                Hit(
-                    id=r.id,
-                    title=r.title,
-                    source=r.source,
-                    published=r.published,
-                    url=r.url,
-                    lang=r.lang,
-                    author=r.author,
-                    score=first.score,
-                    snippet=plain,
-                    rank=rank,
-                    snippet_html=marked,
-                    duplicates=len(dup_ids),
-                    duplicate_ids=dup_ids,
-                )
-            )
+            hits.append(_hit(r, first.score, rank, terms, tuple(sorted(copies[first.id]))))
         return tuple(hits)
 
     def related(
@@ -518,8 +479,9 @@ class NewsIndex:
             raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         if page < 1:
             raise BadQuery(f"page must be 1 or more, got {page}")
-        sig = self._engine.signature_of(article_id)
-        own_copies = tuple(self._engine.copies_of(sig)) if sig else ()
+        searcher = self._searcher
+        sig = searcher.signature(article_id)
+        own_copies = tuple(searcher.copies([sig])[0]) if sig else ()
         spec = SearchSpec(
             sources=_names(source),
             exclude_sources=_names(exclude_source),
@@ -529,60 +491,45 @@ class NewsIndex:
             exclude_ids=tuple(i for i in own_copies if i != article_id),
             window=self._window("relevance", page, limit, collapse),
         )
-        answer = self._engine.more_like(article_id, spec)
+        answer = searcher.more_like(article_id, spec)
         if answer is None:
             raise ArticleNotFound(f"no article with id {article_id!r} in {self.path}")
-        hits = self._related_page(answer, spec, collapse, self.get(article_id))
-        return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit)
-
-    def _related_page(self, answer: EngineAnswer, spec: SearchSpec, collapse: bool, article: Optional[Article]) -> Tuple[Hit, ...]:
-        cands = list(answer.candidates)
-        groups = dedupe.collapse(cands, lambda c: c.signature) if collapse else [(c, []) for c in cands]
-        shown = groups[spec.offset : spec.offset + spec.limit]
-        stored = self._engine.load([first.id for first, _ in shown])
+        article = self.get(article_id)
         # mark the words the seed article's title shares with each related one
-        terms = set(analysis.query_terms(article.title)) if article else set()
-        hits: List[Hit] = []
-        for rank, (first, rest) in enumerate(shown, start=spec.offset + 1):
-            r = stored.get(first.id)
-            if r is None:  # pragma: no cover
-                continue
-            text = r.body or r.title
-            dup_ids = tuple(sorted(c.id for c in rest))
-            plain, marked = make_snippets(text, terms, lang=r.lang)
-            hits.append(
-                Hit(
-                    id=r.id, title=r.title, source=r.source, published=r.published, url=r.url, lang=r.lang,
-                    author=r.author, score=first.score, snippet=plain, rank=rank, snippet_html=marked,
-                    duplicates=len(dup_ids), duplicate_ids=dup_ids,
-                )
-            )
-        return tuple(hits)
+        title_terms = set(analysis.query_terms(article.title)) if article else set()
+        hits = self._page(answer.candidates, spec, collapse=collapse, marked=lambda _langs: title_terms,
+                          copies_by_signature=False)
+        return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit)
 
     def sources(self) -> Tuple[SourceInfo, ...]:
         """Every source with its article count and first/last publication date, most articles first."""
-        return tuple(SourceInfo(name, count, first, last) for name, count, first, last in self._engine.sources())
+        return tuple(SourceInfo(s.name, s.articles, s.first, s.last) for s in self._searcher.sources())
 
     def explain(self, text: str, *, now: Optional[datetime] = None) -> Explanation:
         """How *text* is understood: the parsed tree, the engine query it compiles to, warnings,
         and how many index terms each prefix/fuzzy word expanded to (never above the cap)."""
         parsed = parse_query(text, now=to_utc(now))
-        compiled, report = self._engine.compile_report(parsed.tree)
+        compiled = self._searcher.explain(parsed.tree)
         words = fallback.loose_words(parsed.tree)
         loose = fallback.fallback_tree(words) if words is not None else None
         return Explanation(
             query=text,
             tree="\n".join(outline(parsed.tree)),
-            compiled=str(compiled),
-            warnings=tuple(parsed.warnings) + tuple(report.warnings),
-            expanded=dict(report.expanded),
+            compiled=compiled.text,
+            warnings=tuple(parsed.warnings) + tuple(compiled.warnings),
+            expanded=dict(compiled.expanded),
             fallback=loose and ("\n".join(outline(loose))),
             expansion_cap=MAX_EXPANSION,
         )
 
     def stats(self) -> IndexStats:
         """Counts and ranges of what the index holds."""
-        return IndexStats(path=str(self.path), generation=self.generation, **self._engine.stats())  # type: ignore[arg-type]
+        st = self._searcher.stats()
+        return IndexStats(
+            path=str(self.path), articles=st.articles, generation=self.generation, sources=st.sources,
+            languages=st.languages, oldest=st.oldest, newest=st.newest, segments=st.segments,
+            size_bytes=st.size_bytes, format=st.format, analysis=st.analysis, engine=st.engine,
+        )
 
 
 def _names(value: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
@@ -603,12 +550,12 @@ def _facet_names(facets: Union[bool, Sequence[str], None]) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _with_language(article: Article) -> Article:
-    """*article* with ``lang`` detected from its text when the input gave none."""
-    if article.lang:
-        return article
-    lang = analysis.detect_language(f"{article.title}\n{article.body}")
-    return replace(article, lang=lang) if lang else article
+def _hit(r: StoredArticle, score: float, rank: int, terms: Set[str], dup_ids: Tuple[str, ...]) -> Hit:
+    plain, marked = make_snippets(r.body or r.title, terms, lang=r.lang)
+    return Hit(
+        id=r.id, title=r.title, source=r.source, published=r.published, url=r.url, lang=r.lang, author=r.author,
+        score=score, snippet=plain, rank=rank, snippet_html=marked, duplicates=len(dup_ids), duplicate_ids=dup_ids,
+    )
 
 
 def _has_searchable(node: Node) -> bool:

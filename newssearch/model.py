@@ -9,11 +9,14 @@ import hashlib
 import unicodedata
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "Article",
+    "Generation",
+    "IndexStats",
+    "RunReport",
     "Hit",
     "Results",
     "SourceInfo",
@@ -253,3 +256,65 @@ class IngestReport:
 
 
 Record = Union[Article, Rejected, IngestWarning]
+
+
+# ---------------------------------------------------------------------------- index state
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One complete generation of an index."""
+
+    id: int
+    created: Optional[datetime]
+    """When the generation was published (UTC)."""
+    articles: int
+    live: bool
+    kind: str = ""
+    """What made it: create, index, rebuild, update, delete."""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds."""
+
+    path: str
+    articles: int
+    generation: int = 0
+    """The live generation's id."""
+    sources: Dict[str, int] = field(default_factory=dict)
+    """Articles per source, most first."""
+    languages: Dict[str, int] = field(default_factory=dict)
+    oldest: Optional[datetime] = None
+    newest: Optional[datetime] = None
+    segments: int = 0
+    size_bytes: int = 0
+    format: int = 0
+    analysis: str = ""
+    engine: str = ""
+    """The engine the live generation was made with."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one rebuild or update did."""
+
+    kind: str
+    generation: int
+    """The live generation afterwards."""
+    articles: int
+    """Articles in the live generation afterwards."""
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    expired: int = 0
+    """Articles deleted by ``retention_days``."""
+    rejected: Tuple[Rejected, ...] = ()
+    seconds: float = 0.0
+    switched: bool = True
+    """False when nothing changed and no new generation was made."""
+    warnings: Tuple[IngestWarning, ...] = ()
+    """Records kept with a change (a dropped date, cut text, a guessed encoding)."""
+    not_modified: Tuple[str, ...] = ()
+    """URLs that answered 304 Not Modified (updates only)."""

@@ -37,7 +37,9 @@ from ._testhooks import checkpoint
 from .dates import parse_datetime
 from .errors import BadInput, RebuildRefused
 from .generations import DEFAULT_KEEP_GENERATIONS
-from .index import NewsIndex, content_hash
+from .index import NewsIndex
+from .model import RunReport
+from .records import index_docs
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
 from .model import Article, IngestWarning, Rejected
@@ -80,30 +82,6 @@ class Config:
     min_ratio: float = DEFAULT_MIN_RATIO
     retention_days: Optional[float] = None
     file: Optional[Path] = None
-
-
-@dataclass(frozen=True)
-class RunReport:
-    """What one rebuild or update did."""
-
-    kind: str
-    generation: int
-    """The live generation afterwards."""
-    articles: int
-    """Articles in the live generation afterwards."""
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    expired: int = 0
-    """Articles deleted by ``retention_days``."""
-    rejected: Tuple[Rejected, ...] = ()
-    seconds: float = 0.0
-    switched: bool = True
-    warnings: Tuple[IngestWarning, ...] = ()
-    """Records kept with a change (a dropped date, cut text, a guessed encoding)."""
-    not_modified: Tuple[str, ...] = ()
-    """URLs that answered 304 Not Modified (updates only)."""
-    """False when nothing changed and no new generation was made."""
 
 
 _KNOWN_KEYS = {"index", "sources", "keep_generations", "min_ratio", "retention_days"}
@@ -230,30 +208,26 @@ def _run(
     state_path = Path(config.index) / STATE_FILE
     fetch_state = FetchState(state_path) if kind == "rebuild" else FetchState.load(state_path)
 
-    def good() -> Iterator[Tuple[Article, str]]:
+    def records() -> Iterator[Any]:
         for n, record in enumerate(_records(config, fetch_state)):
             if n == 0:
                 checkpoint("reading")
             elif n == 300:
                 checkpoint("writing")
-            if isinstance(record, Rejected):
-                rejected.append(record)
-            elif isinstance(record, IngestWarning):
-                warnings.append(record)
-            elif isinstance(record, Article):
-                yield record, content_hash(record)
+            yield record
 
     with NewsIndex(
         config.index, create=True, wait=wait, now=clock, keep_generations=config.keep_generations
     ) as ix:
         live_count = len(ix)
         before_gen = ix.generation
-        with ix.writing(kind, fresh=(kind == "rebuild")) as engine:
-            counts["added"], counts["updated"], counts["unchanged"] = engine.upsert(good())
+        with ix.writing(kind, fresh=(kind == "rebuild")) as writer:
+            upserted = writer.upsert(index_docs(records(), rejected=rejected, warnings=warnings))
+            counts["added"], counts["updated"], counts["unchanged"] = upserted.added, upserted.updated, upserted.unchanged
             if config.retention_days is not None:
                 cutoff = clock() - timedelta(days=config.retention_days)
-                counts["expired"] = engine.delete(before=cutoff)
-            new_count = engine.doc_count()
+                counts["expired"] = writer.delete(before=cutoff)
+            new_count = writer.doc_count()
             if kind == "rebuild" and not force and live_count and new_count < config.min_ratio * live_count:
                 raise RebuildRefused(
                     f"rebuild refused: the new build holds {new_count} articles, fewer than "

@@ -8,10 +8,7 @@ import textwrap
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .generations import Generation
-from .index import IndexStats
-from .model import Explanation, Hit, IngestReport, Rejected, Results, SourceInfo
-from .rebuild import RunReport
+from .model import Explanation, Generation, Hit, IndexStats, IngestReport, Rejected, Results, RunReport, SourceInfo
 
 __all__ = [
     "iso",

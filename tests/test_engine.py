@@ -8,8 +8,13 @@ from pathlib import Path
 
 import newssearch
 from newssearch import Article
-from newssearch.engine import whoosh as wengine
+from newssearch.engine.base import SearchSpec
+from newssearch.engine.documents import index_doc
+from newssearch.engine.whoosh import WhooshEngine, evaluate, store, writer
+from newssearch.engine.whoosh import copies as wcopies
+from newssearch.engine.whoosh.schema import whoosh_fields
 from newssearch.index import content_hash
+from tests.whoosh_oracle import oracle_search
 
 UTC = timezone.utc
 WORDS = "port strike union harbour minister talks night shift crane cargo ferry storm coast pay".split()
@@ -32,12 +37,25 @@ def articles(n: int, seed: int = 7):
     return out
 
 
+def docs(arts):
+    return [index_doc(a, content_hash(a)) for a in arts]
+
+
+def engine_with(path: Path, *batches):
+    """A Whoosh engine at *path* holding each batch of articles, one write (segment) each."""
+    eng = WhooshEngine.create(path)
+    for arts in batches:
+        with eng.writer() as w:
+            w.upsert(docs(arts))
+    return eng
+
+
 def whoosh_writer_index(path: Path, arts):
     """The same articles written by Whoosh's own SegmentWriter (the reference)."""
-    eng = wengine.WhooshEngine(path, create=True)
-    w = eng._ix.writer()
-    for a in arts:
-        w.add_document(**eng._fields(a, content_hash(a)))
+    eng = WhooshEngine.create(path)
+    w = eng.ix.writer()
+    for d in docs(arts):
+        w.add_document(**whoosh_fields(d))
     w.commit()
     return eng
 
@@ -55,12 +73,11 @@ QUERIES = [
 def test_fast_writer_matches_whooshs_own_writer(tmp_path):
     arts = articles(300)
     ref = whoosh_writer_index(tmp_path / "ref", arts)
-    fast = wengine.WhooshEngine(tmp_path / "fast", create=True)
-    fast.upsert((a, content_hash(a)) for a in arts)
-    spec = wengine.SearchSpec(limit=50)
+    fast = engine_with(tmp_path / "fast", arts)
+    spec = SearchSpec(limit=50)
     for text, _ in QUERIES:
         tree = newssearch.parse_query(text).tree
-        a_ref, a_fast = ref.search(tree, spec), fast.search(tree, spec)
+        a_ref, a_fast = ref.searcher().search(tree, spec), fast.searcher().search(tree, spec)
         assert a_fast.total == a_ref.total > 0, text
         assert [h.id for h in a_fast.candidates] == [h.id for h in a_ref.candidates], text
         assert [round(h.score, 6) for h in a_fast.candidates] == [round(h.score, 6) for h in a_ref.candidates], text
@@ -68,27 +85,16 @@ def test_fast_writer_matches_whooshs_own_writer(tmp_path):
     fast.close()
 
 
-def _whoosh_matchers(monkeypatch):
-    """Make WhooshEngine.search take Whoosh's own matcher path (the reference)."""
-    def unsupported(self, tree, spec):
-        raise wengine._Unsupported("reference")
-
-    monkeypatch.setattr(wengine.WhooshEngine, "_search_arrays", unsupported)
-
-
-def test_array_search_matches_whooshs_matchers(tmp_path, monkeypatch):
+def test_array_search_matches_whooshs_matchers(tmp_path):
     arts = articles(300)
-    eng = wengine.WhooshEngine(tmp_path / "ix", create=True)
-    eng.upsert((a, content_hash(a)) for a in arts[:150])
-    eng.upsert((a, content_hash(a)) for a in arts[150:])  # two segments
-    specs = [wengine.SearchSpec(limit=300), wengine.SearchSpec(limit=300, sort="newest"),
-             wengine.SearchSpec(limit=300, sources=["Coast Post"], facets=("source", "day"))]
+    eng = engine_with(tmp_path / "ix", arts[:150], arts[150:])  # two segments
+    specs = [SearchSpec(limit=300), SearchSpec(limit=300, sort="newest"),
+             SearchSpec(limit=300, sources=["Coast Post"], facets=("source", "day"))]
     trees = [newssearch.parse_query(t).tree for t, _ in QUERIES]
-    got = {(i, j): eng.search(tree, spec) for i, tree in enumerate(trees) for j, spec in enumerate(specs)}
-    eng._searcher = None
-    _whoosh_matchers(monkeypatch)
+    searcher = eng.searcher()
+    got = {(i, j): searcher.search(tree, spec) for i, tree in enumerate(trees) for j, spec in enumerate(specs)}
     for (i, j), answer in got.items():
-        ref = eng.search(trees[i], specs[j])
+        ref = oracle_search(searcher, trees[i], specs[j])
         label = (QUERIES[i][0], j)
         assert answer.total == ref.total > 0, label
         assert answer.facets == ref.facets, label
@@ -99,11 +105,11 @@ def test_array_search_matches_whooshs_matchers(tmp_path, monkeypatch):
             assert [round(c.score, 6) for c in answer.candidates] == [round(c.score, 6) for c in ref.candidates] or j == 1
     # deleted articles drop out and nothing else changes (Whoosh's own AndNot, for one,
     # let a deleted segment's "pay -storm" through an article holding "storm")
-    monkeypatch.undo()
     gone = {arts[2].id, arts[200].id}
-    eng.delete(ids=sorted(gone))
+    with eng.writer() as w:
+        assert w.delete(ids=sorted(gone)) == 2
     for (i, j), answer in got.items():
-        after = eng.search(trees[i], specs[j])
+        after = eng.searcher().search(trees[i], specs[j])
         kept = [c.id for c in answer.candidates if c.id not in gone]
         assert after.total == answer.total - (len(answer.candidates) - len(kept)), (QUERIES[i][0], j)
         assert [c.id for c in after.candidates] == kept, (QUERIES[i][0], j)
@@ -111,7 +117,7 @@ def test_array_search_matches_whooshs_matchers(tmp_path, monkeypatch):
 
 
 def test_whoosh_matchers_read_packed_positions_and_merges_keep_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(wengine, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(writer, "MAX_SEGMENTS", 2)
     arts = articles(60)
     with newssearch.open_index(tmp_path / "ix", create=True) as ix:
         for start in range(0, 60, 15):  # four writes: merged by Whoosh's own writer
@@ -120,26 +126,24 @@ def test_whoosh_matchers_read_packed_positions_and_merges_keep_them(tmp_path, mo
         assert ix.search('"harbour strike went"').total == 60
         assert ix.search('"went harbour"').total == 0
         arrays_total = ix.search('"strike harbour"').total
-        _whoosh_matchers(monkeypatch)
-        ix._engine._searcher = None
-        assert ix.search('"harbour strike went"').total == 60
-        assert ix.search('"went harbour"').total == 0
-        assert ix.search('"strike harbour"').total == arrays_total > 0
+        oracle = lambda text: oracle_search(ix._searcher, newssearch.parse_query(text).tree, SearchSpec()).total  # noqa: E731
+        assert oracle('"harbour strike went"') == 60
+        assert oracle('"went harbour"') == 0
+        assert oracle('"strike harbour"') == arrays_total > 0
 
 
 def test_positions_survive_for_repeated_words(tmp_path):
-    eng = wengine.WhooshEngine(tmp_path / "ix", create=True)
     a = Article(title="t", body="alpha beta gamma alpha beta delta alpha beta", url="https://example.com/p")
-    eng.upsert([(a, content_hash(a))])
-    spec = wengine.SearchSpec()
+    eng = engine_with(tmp_path / "ix", [a])
+    spec = SearchSpec()
     for phrase, found in (('"alpha beta"', 1), ('"beta delta alpha"', 1), ('"alpha delta"', 0), ('"gamma alpha beta delta"', 1)):
-        assert eng.search(newssearch.parse_query(phrase).tree, spec).total == found, phrase
+        assert eng.searcher().search(newssearch.parse_query(phrase).tree, spec).total == found, phrase
     eng.close()
 
 
 def test_chunks_and_helper_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(wengine, "CHUNK_DOCS", 40)
-    monkeypatch.setattr(wengine, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(writer, "CHUNK_DOCS", 40)
+    monkeypatch.setattr(writer, "PARALLEL_MIN_DOCS", 10)
     arts = articles(100)
     # the same article again later in the batch (a later chunk) with new content wins
     changed = Article(
@@ -158,7 +162,7 @@ def test_chunks_and_helper_process(tmp_path, monkeypatch):
 
 
 def test_helper_that_cannot_start_falls_back_to_this_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(wengine, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(writer, "PARALLEL_MIN_DOCS", 10)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
     with newssearch.open_index(tmp_path / "ix", create=True) as ix:
         assert ix.add(articles(50)).added == 50
@@ -166,7 +170,7 @@ def test_helper_that_cannot_start_falls_back_to_this_process(tmp_path, monkeypat
 
 
 def test_many_small_writes_are_merged(tmp_path, monkeypatch):
-    monkeypatch.setattr(wengine, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(writer, "MAX_SEGMENTS", 3)
     with newssearch.open_index(tmp_path / "ix", create=True) as ix:
         for i, a in enumerate(articles(8)):
             ix.add([a])
@@ -189,8 +193,8 @@ def test_phrase_with_many_candidates_estimates_the_total_and_says_so(tmp_path, m
         ix.add(_phrase_articles(400))
         full = ix.search('"harbour strike"', limit=20)
         assert full.total == 200 and not full.warnings
-        monkeypatch.setattr(wengine, "PHRASE_EXACT_DOCS", 50)
-        monkeypatch.setattr(wengine, "PHRASE_SAMPLE", 40)
+        monkeypatch.setattr(evaluate, "PHRASE_EXACT_DOCS", 50)
+        monkeypatch.setattr(evaluate, "PHRASE_SAMPLE", 40)
         cut = ix.search('"harbour strike"', limit=20)
         # the hits shown are still checked and ranked exactly; only the total is estimated
         assert [h.id for h in cut.hits] == [h.id for h in full.hits]
@@ -203,32 +207,14 @@ def test_phrase_with_many_candidates_estimates_the_total_and_says_so(tmp_path, m
         assert ix.search("harbour strike").total == 400
 
 
-def test_whoosh_search_path_keeps_its_phrase_time_limit(tmp_path, monkeypatch):
-    # queries the array searcher does not cover run through Whoosh's matchers, bounded in time
-    def unsupported(self, tree, spec):
-        raise wengine._Unsupported("test")
-
-    monkeypatch.setattr(wengine.WhooshEngine, "_search_arrays", unsupported)
-    with newssearch.open_index(tmp_path / "ix", create=True) as ix:
-        ix.add(articles(200))
-        full = ix.search('"harbour strike"')
-        assert full.total == 200 and not full.warnings
-        monkeypatch.setattr(wengine, "PHRASE_TIME_LIMIT", 1e-9)
-        cut = ix.search('"harbour strike"')
-        assert cut.total < 200
-        assert any("phrase search stopped" in w for w in cut.warnings)
-        # words without phrases are never cut, however slow
-        assert ix.search("harbour strike").total == 200
-
-
 def test_fast_writer_stores_the_same_sketch_as_dedupe_signature(tmp_path):
     from newssearch import dedupe
 
     arts = articles(30)
-    eng = wengine.WhooshEngine(tmp_path / "ix", create=True)
-    eng.upsert((a, content_hash(a)) for a in arts)
+    eng = engine_with(tmp_path / "ix", arts)
     for a in arts:
-        assert eng.signature_of(a.id) == dedupe.signature(a.title, a.body), a.id
+        assert eng.searcher().signature(a.id) == dedupe.signature(a.title, a.body), a.id
+    assert eng.searcher().signature("no-such-id") is None
     eng.close()
 
 
@@ -251,7 +237,7 @@ def test_parallel_streamed_write_gives_the_serial_index(tmp_path, monkeypatch):
     batch = arts + [changed, changed2, arts[5]]  # later copies supersede, in either process
     results = {}
     for name, min_docs in (("serial", 10**9), ("parallel", 10)):
-        monkeypatch.setattr(wengine, "PARALLEL_MIN_DOCS", min_docs)
+        monkeypatch.setattr(writer, "PARALLEL_MIN_DOCS", min_docs)
         with newssearch.open_index(tmp_path / name, create=True) as ix:
             report = ix.add(batch)
             assert (report.added, report.updated, report.unchanged) == (120, 2, 1)
@@ -265,7 +251,7 @@ def test_parallel_streamed_write_gives_the_serial_index(tmp_path, monkeypatch):
 def test_merged_segments_keep_inlined_lookups(tmp_path, monkeypatch):
     """id, url-word, site and dedupe-key terms are inlined in the term table; Whoosh's
     own merge must carry them over."""
-    monkeypatch.setattr(wengine, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(writer, "MAX_SEGMENTS", 2)
     arts = articles(12)
     copy = Article(title=arts[0].title, body=arts[0].body, source="Copy Desk", url="https://copies.example.org/x")
     with newssearch.open_index(tmp_path / "ix", create=True) as ix:
@@ -309,17 +295,17 @@ def test_ties_at_the_page_edge_are_broken_by_date_then_id(tmp_path):
 def test_segments_are_read_in_place_not_copied(tmp_path, monkeypatch):
     import io
 
-    monkeypatch.setattr(wengine, "PARALLEL_MIN_DOCS", 10)
-    monkeypatch.setattr(wengine, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(writer, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(writer, "MAX_SEGMENTS", 2)
     with newssearch.open_index(tmp_path / "ix", create=True) as ix:
         ix.add(articles(40))
         ix.add(articles(40, seed=8))  # Whoosh's own merge writes the merged segment
-        segments = ix._engine._ix._segments()
-        assert segments and all(isinstance(s, wengine.NewsSegment) for s in segments)
+        segments = ix._engine.ix._segments()
+        assert segments and all(isinstance(s, store.NewsSegment) for s in segments)
         assert ix.search("harbour").total == 80
     # the in-place reader reads like the BytesIO Whoosh would have made
     data = bytes(range(256)) * 3 + b"line one\nline two\n"
-    view, ref = wengine._ViewReader(memoryview(data)), io.BytesIO(data)
+    view, ref = store._ViewReader(memoryview(data)), io.BytesIO(data)
     for op in (lambda f: f.read(5), lambda f: f.seek(700), lambda f: f.read(20), lambda f: f.tell(),
                lambda f: f.seek(-18, 2), lambda f: f.readline(), lambda f: f.readline(), lambda f: f.read(),
                lambda f: f.seek(3, 0), lambda f: f.seek(4, 1), lambda f: f.read(2), lambda f: f.read(-1)[-3:]):
@@ -376,13 +362,13 @@ def test_copies_found_by_lookup_keys_are_every_near_copy(tmp_path):
     with newssearch.open_index(tmp_path / "ix", create=True) as ix:
         ix.add(arts[:80])
         ix.add(arts[80:])  # two segments
-        eng = ix._engine
-        sigs = {a.id: eng.signature_of(a.id) for a in arts}
+        eng = ix._searcher
+        sigs = {a.id: eng.signature(a.id) for a in arts}
         chosen = [f"a{i}" for i in range(0, 150, 7)]
-        found = eng.copies_of_many([sigs[i] for i in chosen])
+        found = eng.copies([sigs[i] for i in chosen])
         # every near copy sharing a lookup key with it that few articles hold (the way copies are looked up)
         held = [h for sig in sigs.values() for h in sig[: dedupe.BUCKET_KEYS]]
-        rare = {h for h in held if held.count(h) <= wengine.MAX_KEY_SHARE}
+        rare = {h for h in held if held.count(h) <= wcopies.MAX_KEY_SHARE}
         keys = lambda sig: set(sig[: dedupe.BUCKET_KEYS]) & rare  # noqa: E731
         for aid, copies in zip(chosen, found):
             want = {o for o in sigs if keys(sigs[aid]) & keys(sigs[o]) and dedupe.is_near_duplicate(sigs[aid], sigs[o])}
@@ -391,5 +377,5 @@ def test_copies_found_by_lookup_keys_are_every_near_copy(tmp_path):
         # deleted articles are never copies
         assert {"a30", "a60", "a90", "a120"} & set(found[0])
         ix.delete(ids=[f"a{i}" for i in range(30, 150, 30)])
-        again = ix._engine.copies_of_many([sigs["a0"]])
+        again = ix._searcher.copies([sigs["a0"]])
         assert set(again[0]) == {o for o in found[0] if o not in {"a30", "a60", "a90", "a120"}}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import newssearch
 from newssearch import BadQuery
-from newssearch.engine.whoosh import MAX_EXPANSION
+from newssearch.engine.documents import MAX_EXPANSION
 
 from .newsroom import NOW, newsroom
 

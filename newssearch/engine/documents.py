@@ -1,0 +1,142 @@
+"""Engine-neutral rules: how an article becomes an :class:`~newssearch.engine.base.IndexDoc`,
+and the orders, buckets and bounds every engine applies the same way.
+
+Nothing here imports an engine library. An engine indexes the fields this module derives
+(url words, domains, source key, near-duplicate sketch) and orders and buckets its
+answers with the keys below, so two engines given the same articles find, order and
+count the same ones.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Iterable, List, Optional, Tuple
+from urllib.parse import urlsplit
+
+from ..model import Article
+from .base import Candidate, IndexDoc
+
+__all__ = [
+    "TITLE_BOOST",
+    "MAX_EXPANSION",
+    "MAX_SCAN",
+    "index_doc",
+    "url_words",
+    "parent_domains",
+    "domain_of",
+    "clean_domain",
+    "source_key",
+    "relevance_key",
+    "date_key",
+    "order_key",
+    "date_buckets",
+]
+
+TITLE_BOOST = 2.0
+"""A title match weighs this many body matches (BM25F field weight)."""
+
+MAX_EXPANSION = 50
+"""Most index terms one prefix or fuzzy word expands to (the most frequent are kept)."""
+
+MAX_SCAN = 10_000
+"""Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+
+
+def url_words(url: str) -> List[str]:
+    """Lower-case alphanumeric runs of a url (scheme dropped): what ``inurl:`` matches."""
+    rest = url.split("://", 1)[-1]
+    return [w for w in re.split(r"[^0-9a-z]+", rest.lower()) if w]
+
+
+def parent_domains(host: str) -> List[str]:
+    """``news.bbc.co.uk`` -> itself and each parent with at least two labels."""
+    labels = host.lower().strip(".").split(".")
+    return [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
+
+
+def domain_of(url: Optional[str]) -> Optional[str]:
+    """The host of *url*, lower case, without ``www.``; None without one."""
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else (host or None)
+
+
+def clean_domain(text: str) -> str:
+    """A typed domain (``site:`` value, ``--domain``) as the domains field holds it."""
+    host = text.strip().lower()
+    if "://" in host:
+        host = urlsplit(host).hostname or ""
+    host = host.strip("/").strip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def source_key(name: str) -> str:
+    """A source as ``source:`` and ``--source`` match it."""
+    return name.strip().casefold()
+
+
+def _utc(dt: Optional[datetime]) -> Optional[datetime]:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def index_doc(article: Article, chash: str, *, signature: Optional[Tuple[int, ...]] = None) -> IndexDoc:
+    """*article* as every engine indexes it (its language already set by the record pipeline)."""
+    host = domain_of(article.url)
+    return IndexDoc(
+        id=article.id,
+        title=article.title,
+        body=article.body,
+        chash=chash,
+        source=article.source or "",
+        source_key=article.source.casefold() if article.source else "",
+        published=_utc(article.published),
+        lang=article.lang.lower() if article.lang else None,
+        url=article.url or None,
+        author=article.author or None,
+        url_words=tuple(url_words(article.url)) if article.url else (),
+        domains=tuple(parent_domains(host)) if host else (),
+        signature=signature,
+    )
+
+
+def relevance_key(c: Candidate) -> Tuple[float, float, str]:
+    """Best score first; ties by date (newest first, undated last), then id, so runs repeat."""
+    return (-c.score, -(c.published.timestamp() if c.published else float("-inf")), c.id)
+
+
+def date_key(c: Candidate, *, newest: bool) -> Tuple[bool, float, str]:
+    """Newest or oldest first, undated articles last either way, then id."""
+    if c.published is None:
+        return (True, 0.0, c.id)
+    stamp = c.published.timestamp()
+    return (False, -stamp if newest else stamp, c.id)
+
+
+def order_key(sort: str):
+    """The candidate order of *sort* (``fresh`` is ranked as relevance: NewsIndex re-ranks)."""
+    if sort == "newest":
+        return lambda c: date_key(c, newest=True)
+    if sort == "oldest":
+        return lambda c: date_key(c, newest=False)
+    return relevance_key
+
+
+def date_buckets(stamps: Iterable[Tuple[Optional[datetime], int]], unit: str) -> dict:
+    """Counts per day (2025-08-13), ISO week (2025-W33) or month (2025-08), oldest first;
+    undated entries are left out."""
+    out: dict = {}
+    for when, count in stamps:
+        if not isinstance(when, datetime):
+            continue
+        if unit == "day":
+            key = when.strftime("%Y-%m-%d")
+        elif unit == "week":
+            year, week, _ = when.isocalendar()
+            key = f"{year}-W{week:02d}"
+        else:
+            key = when.strftime("%Y-%m")
+        out[key] = out.get(key, 0) + int(count)
+    return dict(sorted(out.items()))
