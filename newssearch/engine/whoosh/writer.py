@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -23,6 +24,9 @@ from .segwriter import FastSegmentWriter
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import WhooshEngine
+
+_KEPT = ".before-write"
+"""Where a writer keeps links to the files of the state before it, until it ends."""
 
 MAX_SEGMENTS = 16
 """More segments than this after a write are merged (small ones first)."""
@@ -172,23 +176,46 @@ class WhooshWriter:
     def __init__(self, engine: "WhooshEngine") -> None:
         self.engine = engine
         self.changed = False
-        self._before: Optional[Set[str]] = None
+        self._kept: Optional[Path] = None
 
     def __enter__(self) -> "WhooshWriter":
-        self._before = {p.name for p in self.engine.where.iterdir()}
+        # a commit makes Whoosh delete the files the previous state needs (its table of
+        # contents, merged segments): hard links to them keep them for a cancel
+        where = self.engine.where
+        kept = where / _KEPT
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir()
+        for p in where.iterdir():
+            if p.is_file() and "LOCK" not in p.name.upper():
+                try:
+                    os.link(p, kept / p.name)
+                except OSError:
+                    shutil.copy2(p, kept / p.name)
+        self._kept = kept
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        if exc_type is not None:
-            self.cancel()
+        try:
+            if exc_type is not None:
+                self.cancel()
+        finally:
+            if self._kept is not None:
+                shutil.rmtree(self._kept, ignore_errors=True)
+                self._kept = None
 
     def cancel(self) -> None:
-        """Delete what this block wrote: the index is as it was before the block."""
-        if self._before is None:
+        """Undo this block: delete the files it wrote and bring back those it replaced."""
+        kept = self._kept
+        if kept is None:
             return
-        for p in self.engine.where.iterdir():
-            if p.name not in self._before and p.is_file():
+        where = self.engine.where
+        before = {p.name for p in kept.iterdir()}
+        for p in where.iterdir():
+            if p.is_file() and p.name not in before and "LOCK" not in p.name.upper():
                 p.unlink()
+        for name in before:
+            if not (where / name).exists():
+                os.link(kept / name, where / name)
         self.changed = False
         self.engine.reset()
 

@@ -1,0 +1,40 @@
+"""The engine contract's fixtures: every engine in ENGINES runs every test of this folder.
+
+A new engine plugs in by registering itself (``newssearch.engine.register``) and adding
+its name here; the tests use only the Protocols of :mod:`newssearch.engine.base`.
+"""
+from __future__ import annotations
+
+import pytest
+
+from newssearch.engine import engine_class
+from newssearch.engine.documents import index_doc
+from newssearch.index import content_hash
+from newssearch.records import with_language
+
+ENGINES = ["whoosh"]
+
+
+def docs(articles):
+    return [index_doc(a, content_hash(a)) for a in map(with_language, articles)]
+
+
+@pytest.fixture(params=ENGINES)
+def make(request, tmp_path):
+    """make(articles, *more_batches) -> an engine holding them (each batch one write)."""
+    made = []
+
+    def factory(*batches, name=None):
+        where = tmp_path / f"{request.param}-{len(made)}"
+        eng = engine_class(request.param).create(where)
+        for batch in batches:
+            with eng.writer() as w:
+                w.upsert(docs(batch))
+        made.append(eng)
+        return eng
+
+    factory.engine = request.param
+    factory.tmp_path = tmp_path
+    yield factory
+    for eng in made:
+        eng.close()
