@@ -26,7 +26,6 @@ import re
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional

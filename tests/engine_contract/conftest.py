@@ -12,7 +12,9 @@ from newssearch.engine.documents import index_doc
 from newssearch.index import content_hash
 from newssearch.records import with_language
 
-ENGINES = ["whoosh"]
+from . import reference  # noqa: F401 - registers the in-memory reference engine "memory"
+
+ENGINES = ["whoosh", "memory"]
 
 
 def docs(articles):
