@@ -89,7 +89,7 @@ class _MappedFile(BufferFile):
 
     def close(self) -> None:
         if self.is_closed:
-            raise Exception("This file is already closed")
+            raise ValueError("This file is already closed")
         if self.onclose:
             self.onclose(self)
         if self._stream is not None:
