@@ -72,8 +72,8 @@ def clean_domain(text: str) -> str:
 
 
 def source_key(name: str) -> str:
-    """A source as ``source:`` and ``--source`` match it."""
-    return name.strip().casefold()
+    """A source as it is indexed and as ``source:``, ``--source`` and deletes match it."""
+    return name.casefold()
 
 
 def _utc(dt: Optional[datetime]) -> Optional[datetime]:
@@ -91,7 +91,7 @@ def index_doc(article: Article, chash: str, *, signature: Optional[Tuple[int, ..
         body=article.body,
         chash=chash,
         source=article.source or "",
-        source_key=article.source.casefold() if article.source else "",
+        source_key=source_key(article.source) if article.source else "",
         published=_utc(article.published),
         lang=article.lang.lower() if article.lang else None,
         url=article.url or None,

@@ -22,7 +22,7 @@ from newssearch.engine import format_record, register, write_format_record
 from newssearch.engine.base import (Candidate, CompiledQuery, EngineAnswer, EngineStats, IndexDoc, SearchSpec,
                                     SourceCount, StoredArticle, UpsertCounts)
 from newssearch.engine.documents import (MAX_EXPANSION, TITLE_BOOST, clean_domain, date_buckets, order_key,
-                                         url_words)
+                                         source_key, url_words)
 from newssearch.errors import IndexNotFound, NewsSearchError
 from newssearch.query import MIN_PREFIX, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline
 
@@ -96,7 +96,7 @@ class MemorySearcher:
     def _word(self, text: str, fieldname: Optional[str], slop: int, lang: Optional[str]) -> Dict[str, float]:
         docs = self.docs
         if fieldname == "source":
-            return {i: 0.0 for i, d in docs.items() if d.doc.source_key == text.strip().casefold()}
+            return {i: 0.0 for i, d in docs.items() if d.doc.source_key == source_key(text.strip())}
         if fieldname == "lang":
             return {i: 0.0 for i, d in docs.items() if d.doc.lang == text.strip().lower()}
         if fieldname == "site":
@@ -171,9 +171,9 @@ class MemorySearcher:
         return {i: sum(m[i] for m in pos) for i in common}
 
     def _passes(self, d: IndexDoc, spec: SearchSpec) -> bool:
-        keys = {s.casefold() for s in spec.sources}
+        keys = {source_key(s) for s in spec.sources}
         return ((not keys or d.source_key in keys)
-                and d.source_key not in {s.casefold() for s in spec.exclude_sources}
+                and d.source_key not in {source_key(s) for s in spec.exclude_sources}
                 and (spec.since is None or (d.published is not None and d.published >= spec.since))
                 and (spec.until is None or (d.published is not None and d.published <= spec.until))
                 and (not spec.lang or d.lang == spec.lang.lower())
@@ -313,7 +313,7 @@ class MemoryWriter:
     def delete(self, *, ids=None, sources: Sequence[str] = (), before: Optional[datetime] = None) -> int:
         if ids is None and not sources and before is None:
             return 0
-        keys = {s.casefold() for s in sources}
+        keys = {source_key(s) for s in sources}
         doomed = [i for i, d in self.docs.items()
                   if (ids is None or i in ids) and (not keys or d.doc.source_key in keys)
                   and (before is None or (d.doc.published is not None and d.doc.published < before))]

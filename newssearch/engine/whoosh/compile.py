@@ -17,7 +17,7 @@ from whoosh.support.levenshtein import distance as edit_distance
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ..base import SearchSpec
-from ..documents import MAX_EXPANSION, MAX_SCAN, clean_domain, url_words
+from ..documents import MAX_EXPANSION, MAX_SCAN, clean_domain, source_key, url_words
 from .schema import naive_utc
 
 __all__ = ["QueryCompiler", "CompileReport", "filters"]
@@ -50,7 +50,7 @@ def filters(spec: SearchSpec) -> List[wq.Query]:
     """A search's filters as Whoosh queries (every one must hold)."""
     out: List[wq.Query] = []
     if spec.sources:
-        out.append(wq.Or([wq.Term("source_key", s.casefold()) for s in spec.sources]))
+        out.append(wq.Or([wq.Term("source_key", source_key(s)) for s in spec.sources]))
     if spec.since is not None or spec.until is not None:
         out.append(wq.DateRange("published", naive_utc(spec.since), naive_utc(spec.until)))
     if spec.lang:
@@ -58,7 +58,7 @@ def filters(spec: SearchSpec) -> List[wq.Query]:
     if spec.domains:
         out.append(wq.Or([wq.Term("domains", clean_domain(d)) for d in spec.domains]))
     if spec.exclude_sources:
-        out.append(wq.Not(wq.Or([wq.Term("source_key", s.casefold()) for s in spec.exclude_sources])))
+        out.append(wq.Not(wq.Or([wq.Term("source_key", source_key(s)) for s in spec.exclude_sources])))
     if spec.exclude_ids:
         out.append(wq.Not(wq.Or([wq.Term("id", i) for i in spec.exclude_ids])))
     return out
@@ -112,7 +112,7 @@ class QueryCompiler:
     def word(self, text: str, fieldname: Optional[str], slop: int) -> Optional[wq.Query]:
         """A word or phrase (*slop* 0 = adjacent) in one field, or in title and body."""
         if fieldname == "source":
-            return wq.Term("source_key", text.strip().casefold())
+            return wq.Term("source_key", source_key(text.strip()))
         if fieldname == "lang":
             return wq.Term("lang", text.strip().lower())
         if fieldname == "site":

@@ -17,6 +17,7 @@ from whoosh.index import LockError
 from ..._testhooks import checkpoint
 from ...errors import IndexLocked
 from ..base import IndexDoc, UpsertCounts
+from ..documents import source_key
 from .codec import NewsCodec
 from .parallel import SegmentJob
 from .schema import naive_utc, whoosh_fields
@@ -317,7 +318,7 @@ class WhooshWriter:
         if ids is not None:
             parts.append(wq.Or([wq.Term("id", i) for i in ids]) if ids else wq.NullQuery)
         if sources:
-            parts.append(wq.Or([wq.Term("source_key", s.casefold()) for s in sources]))
+            parts.append(wq.Or([wq.Term("source_key", source_key(s)) for s in sources]))
         if before is not None:
             # an undated article is never "older than": it has no published term to match
             parts.append(wq.DateRange("published", None, naive_utc(before), endexcl=True))
