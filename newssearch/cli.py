@@ -19,6 +19,7 @@ import click
 from . import __version__
 from .dates import parse_datetime, parse_duration
 from ._cli_ingest import field_map as _field_map, progress as _progress
+from .engine import DEFAULT_ENGINE, engine_names, engine_spec
 from .errors import BadInput, IndexLocked, NewsSearchError
 from .index import FACETS, SORTS, open_index
 from .ingest import READERS
@@ -106,6 +107,26 @@ config_option = click.option(
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 
 
+def engine_options(func: F) -> F:
+    """--engine, --url and --prefix: the engine a new index is made with."""
+    func = click.option("--prefix", help="OpenSearch index prefix; the live generation is the alias PREFIX "
+                                         "(default newssearch).")(func)
+    func = click.option("--url", help="OpenSearch url, e.g. http://127.0.0.1:9200 (else $OPENSEARCH_URL); "
+                                      "credentials only from $OPENSEARCH_USERNAME/$OPENSEARCH_PASSWORD.")(func)
+    func = click.option("--engine", type=click.Choice(engine_names()), default=None,
+                        help="Engine of a new index (default whoosh; an existing index keeps its own).")(func)
+    return func
+
+
+def _engine_from(engine: Optional[str], url: Optional[str], prefix: Optional[str],
+                 default: Optional[str] = DEFAULT_ENGINE) -> Optional[str]:
+    if engine is None and url is None and prefix is None:
+        return default
+    if engine is None:
+        engine = "opensearch"  # --url/--prefix only mean something for a server engine
+    return engine_spec(engine, url=url, prefix=prefix)
+
+
 def _index_from(config_path: Optional[Path], index_path: Path) -> Path:
     """--index when given on the command line or in the environment, else the config's index."""
     ctx = click.get_current_context()
@@ -189,6 +210,7 @@ def main() -> None:
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rejected records to FILE as JSON lines.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and rejects.")
+@engine_options
 @wait_option
 @_errors_to_exit
 def index_cmd(
@@ -201,6 +223,9 @@ def index_cmd(
     exclude: Sequence[str],
     rejects_path: Optional[Path],
     quiet: bool,
+    engine: Optional[str],
+    url: Optional[str],
+    prefix: Optional[str],
     wait: float,
 ) -> None:
     """Add the articles in PATHS to the index, creating it if needed.
@@ -212,7 +237,8 @@ def index_cmd(
     """
     as_of_dt = parse_datetime(as_of) if as_of else None
     field_map = _field_map(fields)
-    with open_index(index_path, create=True, wait=wait) as ix, _progress(quiet) as progress:
+    spec = _engine_from(engine, url, prefix)
+    with open_index(index_path, create=True, wait=wait, engine=spec) as ix, _progress(quiet) as progress:
         report = ix.add_paths(
             list(paths), as_of=as_of_dt, format=format_, fields=field_map, include=include,
             exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress,
@@ -269,6 +295,7 @@ def _echo_results(results: Any, fmt: str) -> None:
 @click.option("--facets", "facets", is_flag=True, help="Count matches per source, language, day, week and month.")
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
 @click.option("--explain", is_flag=True, help="Print how the query was parsed and compiled, then stop.")
+@config_option
 @output_options
 @_errors_to_exit
 def query_cmd(
@@ -286,11 +313,12 @@ def query_cmd(
     facets: bool,
     show_all: bool,
     explain: bool,
+    config_path: Optional[Path],
     fmt: str,
 ) -> None:
     """Search the index for TEXT (see the README for the query language)."""
     now = _now()
-    with open_index(index_path) as ix:
+    with open_index(_index_from(config_path, index_path)) as ix:
         if explain:
             explanation = ix.explain(text, now=now)
         else:
@@ -324,22 +352,25 @@ def query_cmd(
 @click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
+@config_option
 @output_options
 @_errors_to_exit
-def related_cmd(article_id: str, index_path: Path, limit: int, page: int, show_all: bool, fmt: str) -> None:
+def related_cmd(article_id: str, index_path: Path, limit: int, page: int, show_all: bool, config_path: Optional[Path],
+                fmt: str) -> None:
     """Articles related to the article ID (its copies and itself left out)."""
-    with open_index(index_path) as ix:
+    with open_index(_index_from(config_path, index_path)) as ix:
         results = ix.related(article_id, limit=limit, page=page, collapse=not show_all)
     _echo_results(results, fmt)
 
 
 @main.command("sources")
 @index_option
+@config_option
 @output_options
 @_errors_to_exit
-def sources_cmd(index_path: Path, fmt: str) -> None:
+def sources_cmd(index_path: Path, config_path: Optional[Path], fmt: str) -> None:
     """Each source with its article count and first/last publication date."""
-    with open_index(index_path) as ix:
+    with open_index(_index_from(config_path, index_path)) as ix:
         sources = ix.sources()
     _echo(fmt, sources, as_json=sources_to_list, as_jsonl=sources_jsonl, as_csv=sources_csv, as_table=sources_table)
 
@@ -347,10 +378,11 @@ def sources_cmd(index_path: Path, fmt: str) -> None:
 @main.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@config_option
 @_errors_to_exit
-def stats_cmd(index_path: Path, as_json: bool) -> None:
+def stats_cmd(index_path: Path, as_json: bool, config_path: Optional[Path]) -> None:
     """What the index holds: articles, sources, languages, date range, size."""
-    with open_index(index_path) as ix:
+    with open_index(_index_from(config_path, index_path)) as ix:
         stats = ix.stats()
     if as_json:
         click.echo(json.dumps(stats_to_dict(stats), ensure_ascii=False, indent=2))
@@ -362,17 +394,21 @@ def stats_cmd(index_path: Path, as_json: bool) -> None:
 @config_option
 @index_option
 @click.option("--force", is_flag=True, help="Switch even when the new build is much smaller than the live one.")
+@engine_options
 @wait_option
 @quiet_option
 @_errors_to_exit
-def rebuild_cmd(config_path: Optional[Path], index_path: Path, force: bool, wait: float, quiet: bool) -> None:
+def rebuild_cmd(config_path: Optional[Path], index_path: Path, force: bool, engine: Optional[str], url: Optional[str],
+                prefix: Optional[str], wait: float, quiet: bool) -> None:
     """Build a complete new generation from the config's sources, verify it, switch to it.
 
     Readers keep answering from the previous generation until the switch. Refuses
     (exit 1, nothing switched) when the new build holds fewer than min_ratio x the live
     article count, unless --force. Exit 3 when it switched but some records were rejected.
     """
-    _finish_run(rebuild(_config_for_run(config_path, index_path), force=force, wait=wait), quiet)
+    config = _config_for_run(config_path, index_path)
+    config = Config(**{**config.__dict__, "engine": _engine_from(engine, url, prefix, config.engine)})
+    _finish_run(rebuild(config, force=force, wait=wait), quiet)
 
 
 @main.command("update")

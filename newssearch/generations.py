@@ -71,8 +71,10 @@ def _fsync_tree(path: Path) -> None:
 class IndexRoot:
     """The directory the user names as ``--index``: its generations, pointer and lock."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, remove: Optional[Callable[[Path], None]] = None) -> None:
         self.root = Path(root)
+        self.remove: Callable[[Path], None] = remove or (lambda p: shutil.rmtree(p, ignore_errors=True))
+        """Deletes one generation or build directory (engines with server-side state drop it too)."""
 
     # ------------------------------------------------------------ reading
 
@@ -151,7 +153,7 @@ class IndexRoot:
         for child in self.root.iterdir():
             if _BUILD_RE.match(child.name) or child.name.startswith(_CURRENT + ".tmp"):
                 if child.is_dir():
-                    shutil.rmtree(child, ignore_errors=True)
+                    self.remove(child)
                 else:
                     child.unlink(missing_ok=True)
                 removed.append(child.name)
@@ -201,7 +203,7 @@ class IndexRoot:
         old = [g for g in old if g not in doomed]
         doomed += old[: max(0, len(old) - max(0, keep))]
         for g in doomed:
-            shutil.rmtree(g.path, ignore_errors=True)
+            self.remove(Path(g.path))
         return [g.id for g in doomed]
 
     # ------------------------------------------------------------ the lock

@@ -6,7 +6,6 @@ to the engine, and turns what comes back into :class:`~newssearch.model.Results`
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -15,7 +14,8 @@ from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Option
 
 from . import analysis, dedupe, fallback
 from ._testhooks import checkpoint
-from .engine import DEFAULT_ENGINE, engine_class, engine_of, format_record, legacy_engine, open_engine
+from .engine import (DEFAULT_ENGINE, announce, engine_location, engine_class, engine_of, format_record, legacy_engine, open_engine,
+                     remove_location)
 from .engine.base import Candidate, Engine, EngineAnswer, EngineSearcher, EngineWriter, SearchSpec, StoredArticle
 from .engine.documents import MAX_EXPANSION
 from .errors import ArticleNotFound, BadQuery, IndexNotFound, NewsSearchError, RebuildNeeded
@@ -80,11 +80,25 @@ def open_index(
     *engine* names the engine a new index is made with (see :mod:`newssearch.engine`);
     an existing index is always read with the engine that made it.
 
+    *path* may also be an engine url, ``opensearch+http://host:9200/PREFIX``: the index
+    root (generations, lock) is then kept under ``$NEWSSEARCH_STATE_DIR`` (default
+    ``~/.local/state/newssearch``); on a machine without that root the index is opened
+    read-only through the alias ``PREFIX``, which always names the live generation.
+
     Raises :class:`~newssearch.errors.IndexNotFound` when there is no index and
     ``create`` is False, and :class:`~newssearch.errors.RebuildNeeded` when the index
     was built by another format version. Opening an index reads pickled data from it:
     only open indexes you built yourself.
     """
+    spec, root = engine_location(path)
+    if spec is not None:
+        path, engine = root, spec
+        if not create and not IndexRoot(root).exists():
+            # no index root on this machine: read the live generation through the alias
+            view = getattr(engine_class(spec), "make_view", None)
+            if view is None:
+                raise IndexNotFound(f"no index at {root}")
+            view(root)
     return NewsIndex(path, create=create, wait=wait, now=now, engine=engine)
 
 
@@ -110,7 +124,7 @@ class NewsIndex:
         self.wait = wait
         self.keep_generations = keep_generations
         self._now = now or _utcnow
-        self._root = IndexRoot(self.path)
+        self._root = IndexRoot(self.path, remove=remove_location)
         if create and not self._root.exists():
             if self.path.exists() and not self.path.is_dir():
                 raise IndexNotFound(f"{self.path} is a file, not an index directory")
@@ -121,6 +135,7 @@ class NewsIndex:
                     build = self._root.next_build_dir()
                     cls.create(build).close()
                     self._root.publish(build, articles=0, kind="create", now=self._now())
+                    announce(self._root.live_dir())
         self._engine = self._open_live()
         self._searcher: EngineSearcher = self._engine.searcher()
 
@@ -185,6 +200,7 @@ class NewsIndex:
                 raise NewsSearchError(f"no generation older than the live one in {self.path}: nothing to roll back to")
             target = older[-1]
             self._root.switch(Path(target.path).name)
+            announce(Path(target.path))
         self.refresh()
         return dataclasses.replace(target, live=True)
 
@@ -206,13 +222,15 @@ class NewsIndex:
     # ------------------------------------------------------------ writing
 
     @contextmanager
-    def writing(self, kind: str, *, fresh: bool = False) -> Iterator[EngineWriter]:
+    def writing(self, kind: str, *, fresh: bool = False, engine: Optional[str] = None) -> Iterator[EngineWriter]:
         """Hold the lock and yield an engine writer on a new generation, published on clean exit.
 
         The new generation starts as a copy of the live one (or empty with *fresh*), made
         by the live generation's engine; it is verified (a cold open, a count and a probe
         query) and switched to when the block ends without an exception, and thrown away
-        otherwise. Used by every write and by rebuilds.
+        otherwise. Used by every write and by rebuilds. A fresh generation may be made by
+        another *engine* (a spec, see :func:`newssearch.engine.engine_class`): a rebuild
+        moves an index to another engine that way.
         """
         with self._root.lock(wait=self.wait, command=kind, now=self._now):
             self._root.clean_debris()
@@ -220,23 +238,31 @@ class NewsIndex:
             try:
                 live = self._root.live_dir()
                 cls = engine_of(live)
-                engine = cls.create(build) if fresh else cls.clone(live, build)
+                target = engine_class(engine) if fresh and engine is not None else None
+                if target is not None and (target.name != cls.name or "+" in str(engine)):
+                    made = target.create(build)  # the engine (or the cluster) the rebuild asked for
+                elif fresh:  # on the live generation's server, for engines that have one
+                    beside = getattr(cls, "create_beside", None)
+                    made = beside(live, build) if beside is not None else cls.create(build)
+                else:
+                    made = cls.clone(live, build)
                 try:
-                    with engine.writer() as writer:
+                    with made.writer() as writer:
                         yield writer
                     count, changed = writer.doc_count(), writer.changed or fresh
                     if changed:
                         checkpoint("verifying")
-                        engine.verify(count)
+                        made.verify(count)
                 finally:
-                    engine.close()
+                    made.close()
                 if not changed:  # nothing new: no generation to publish
-                    shutil.rmtree(build, ignore_errors=True)
+                    remove_location(build)
                     return
-                self._root.publish(build, articles=count, kind=kind, now=self._now())
+                gen = self._root.publish(build, articles=count, kind=kind, now=self._now())
             except BaseException:
-                shutil.rmtree(build, ignore_errors=True)
+                remove_location(build)
                 raise
+            announce(Path(gen.path))
             self._root.prune(self.keep_generations)
         self.refresh()
 
@@ -248,7 +274,8 @@ class NewsIndex:
         start = time.perf_counter()
         with self.writing("index") as writer:
             counts = writer.upsert(index_docs(articles))
-        return IngestReport(counts.added, counts.updated, counts.unchanged, (), time.perf_counter() - start)
+        return IngestReport(counts.added, counts.updated, counts.unchanged, tuple(engine_rejects(writer)),
+                            time.perf_counter() - start)
 
     def add_paths(
         self,
@@ -284,6 +311,7 @@ class NewsIndex:
 
         with self.writing("index") as writer:
             counts = writer.upsert(index_docs(records, rejected=rejected, warnings=warnings))
+        rejected += engine_rejects(writer)
         if state.entries or state.path.exists():
             state.save()  # only now: the fetched articles are committed and published
         return IngestReport(counts.added, counts.updated, counts.unchanged, tuple(rejected), time.perf_counter() - start,
@@ -530,6 +558,11 @@ class NewsIndex:
             languages=st.languages, oldest=st.oldest, newest=st.newest, segments=st.segments,
             size_bytes=st.size_bytes, format=st.format, analysis=st.analysis, engine=st.engine,
         )
+
+
+def engine_rejects(writer: EngineWriter) -> List[Rejected]:
+    """Articles the engine itself refused (a cluster's per-item error), as rejects with its reason."""
+    return [Rejected(f"article {article_id}", None, reason) for article_id, reason in getattr(writer, "rejected", ())]
 
 
 def _names(value: Union[str, Sequence[str], None]) -> Tuple[str, ...]:

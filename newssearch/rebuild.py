@@ -35,9 +35,10 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ._testhooks import checkpoint
 from .dates import parse_datetime
-from .errors import BadInput, RebuildRefused
+from .engine import DEFAULT_ENGINE, engine_spec
+from .errors import BadInput, NewsSearchError, RebuildRefused
 from .generations import DEFAULT_KEEP_GENERATIONS
-from .index import NewsIndex
+from .index import NewsIndex, engine_rejects
 from .model import RunReport
 from .records import index_docs
 from .ingest import read_paths
@@ -82,9 +83,13 @@ class Config:
     min_ratio: float = DEFAULT_MIN_RATIO
     retention_days: Optional[float] = None
     file: Optional[Path] = None
+    engine: Optional[str] = None
+    """The engine spec (``whoosh``, ``opensearch+URL/PREFIX``) a new index is made with and a
+    rebuild builds with; None keeps the live index's engine (whoosh for a new index)."""
 
 
-_KNOWN_KEYS = {"index", "sources", "keep_generations", "min_ratio", "retention_days"}
+_KNOWN_KEYS = {"index", "sources", "keep_generations", "min_ratio", "retention_days", "engine", "url", "prefix",
+               "shards", "replicas"}
 _SOURCE_KEYS = {"path", "url", "source", "lang", "as_of", "format"}
 
 
@@ -153,7 +158,18 @@ def load_config(path: Path | str) -> Config:
     retention = raw.get("retention_days")
     if retention is not None and (not isinstance(retention, (int, float)) or retention <= 0):
         raise fail("retention_days must be a positive number")
+    engine = raw.get("engine")
+    options = {k: raw[k] for k in ("url", "prefix", "shards", "replicas") if k in raw}
+    if engine is None and options:
+        engine = "opensearch"
+    if (engine is not None and not isinstance(engine, str)) or not all(isinstance(v, (str, int)) for v in options.values()):
+        raise fail("engine, url and prefix must be strings, shards and replicas numbers")
+    try:
+        spec = engine_spec(engine, **options) if engine is not None else None  # type: ignore[arg-type]
+    except NewsSearchError as exc:
+        raise fail(str(exc)) from None
     return Config(
+        engine=spec,
         index=base / raw["index"],
         sources=tuple(sources),
         keep_generations=keep,
@@ -217,12 +233,14 @@ def _run(
             yield record
 
     with NewsIndex(
-        config.index, create=True, wait=wait, now=clock, keep_generations=config.keep_generations
+        config.index, create=True, wait=wait, now=clock, keep_generations=config.keep_generations,
+        engine=config.engine or DEFAULT_ENGINE,
     ) as ix:
         live_count = len(ix)
         before_gen = ix.generation
-        with ix.writing(kind, fresh=(kind == "rebuild")) as writer:
+        with ix.writing(kind, fresh=(kind == "rebuild"), engine=config.engine if kind == "rebuild" else None) as writer:
             upserted = writer.upsert(index_docs(records(), rejected=rejected, warnings=warnings))
+            rejected += engine_rejects(writer)
             counts["added"], counts["updated"], counts["unchanged"] = upserted.added, upserted.updated, upserted.unchanged
             if config.retention_days is not None:
                 cutoff = clock() - timedelta(days=config.retention_days)

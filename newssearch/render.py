@@ -227,6 +227,7 @@ def stats_to_dict(stats: IndexStats) -> Dict[str, Any]:
         "size_bytes": stats.size_bytes,
         "format": stats.format,
         "analysis": stats.analysis,
+        "engine": stats.engine,
     }
 
 
@@ -256,6 +257,8 @@ def stats_text(stats: IndexStats, top: int = 10) -> str:
         f"size: {_size(stats.size_bytes)} in {stats.segments} segment{'s' if stats.segments != 1 else ''}",
         f"format: {stats.format} (analysis {stats.analysis})",
     ]
+    if stats.engine:
+        lines.insert(1, f"engine: {stats.engine}")
     return "\n".join(lines)
 
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
+import shutil
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Type
+from typing import Dict, List, Mapping, Optional, Tuple, Type
 
 from .. import analysis
 from ..errors import IndexNotFound, NewsSearchError, RebuildNeeded
 from .base import Engine, Where
 
-__all__ = ["DEFAULT_ENGINE", "FORMAT_RECORD", "register", "engine_class", "engine_names", "engine_of", "open_engine",
-           "format_record", "write_format_record", "check_format_record", "legacy_engine"]
+__all__ = ["DEFAULT_ENGINE", "engine_spec", "FORMAT_RECORD", "register", "engine_class", "engine_names", "engine_of", "open_engine",
+           "format_record", "write_format_record", "check_format_record", "legacy_engine",
+           "remove_location", "announce", "engine_location"]
 
 DEFAULT_ENGINE = "whoosh"
 
@@ -29,6 +32,7 @@ FORMAT_RECORD = "newssearch.json"
 
 _REGISTRY: Dict[str, object] = {
     "whoosh": "newssearch.engine.whoosh:WhooshEngine",
+    "opensearch": "newssearch.engine.opensearch:OpenSearchEngine",
 }
 
 
@@ -42,8 +46,56 @@ def engine_names() -> List[str]:
     return sorted(_REGISTRY)
 
 
+def engine_spec(engine: str = DEFAULT_ENGINE, *, url: Optional[str] = None, prefix: Optional[str] = None,
+                shards: Optional[int] = None, replicas: Optional[int] = None) -> str:
+    """An engine spec from a config's or the command line's parts (``engine``, ``url``, ``prefix``...).
+
+    ``engine_spec("opensearch", url="http://127.0.0.1:9200", prefix="news")`` is
+    ``"opensearch+http://127.0.0.1:9200/news"``; an engine without settings stays its name.
+    """
+    engine = engine.strip()
+    base = engine.partition("+")[0]
+    if base not in _REGISTRY:
+        raise NewsSearchError(f"unknown engine {base!r}: known engines are {', '.join(engine_names())}")
+    if "+" in engine or (url is None and prefix is None and shards is None and replicas is None):
+        return engine
+    if base != "opensearch":
+        raise NewsSearchError(f"engine {base!r} takes no url, prefix, shards or replicas")
+    url = (url or os.environ.get("OPENSEARCH_URL") or "http://127.0.0.1:9200").rstrip("/")
+    spec = f"{base}+{url}/{prefix or 'newssearch'}"
+    extra = [f"{k}={v}" for k, v in (("shards", shards), ("replicas", replicas)) if v is not None]
+    return spec + ("?" + "&".join(extra) if extra else "")
+
+
+_URL_FORM = re.compile(r"^([a-z][a-z0-9_]*)\+(https?):/+(.+)$")
+
+
+def engine_location(path: object) -> Tuple[Optional[str], Optional[Path]]:
+    """(engine spec, local index root) of an engine url such as
+    ``opensearch+http://host:9200/news``; (None, None) for a plain path."""
+    m = _URL_FORM.match(str(path))
+    if not m:
+        return None, None
+    spec = f"{m.group(1)}+{m.group(2)}://{m.group(3)}"
+    engine_class(spec)  # an unknown engine or a bad url fails here, naming it
+    state = Path(os.environ.get("NEWSSEARCH_STATE_DIR") or Path.home() / ".local" / "state" / "newssearch")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{m.group(2)}_{m.group(3)}").strip("_")
+    return spec, state / m.group(1) / safe
+
+
 def engine_class(name: str) -> Type[Engine]:
-    """The engine registered as *name*; NewsSearchError naming the known ones otherwise."""
+    """The engine registered as *name*; NewsSearchError naming the known ones otherwise.
+
+    *name* may be an engine spec, ``NAME+SETTINGS`` (``opensearch+http://127.0.0.1:9200/news``):
+    the engine's ``configured(SETTINGS)`` then gives the class bound to those settings.
+    """
+    base, plus, rest = name.partition("+")
+    if plus:
+        cls = engine_class(base)
+        configured = getattr(cls, "configured", None)
+        if configured is None:
+            raise NewsSearchError(f"engine {base!r} takes no settings (got {name!r})")
+        return configured(rest)
     found = _REGISTRY.get(name)
     if found is None:
         raise NewsSearchError(f"unknown engine {name!r}: known engines are {', '.join(engine_names())}")
@@ -118,6 +170,30 @@ def engine_of(where: Where) -> Type[Engine]:
 def open_engine(where: Where) -> Engine:
     """Open the index at *where* with the engine its format record names."""
     return engine_of(where).open(where)
+
+
+def remove_location(where: Where) -> None:
+    """Delete a location: what its engine keeps elsewhere (a server-side index), then the directory."""
+    try:
+        record = format_record(where)
+    except RebuildNeeded:
+        record = None
+    name = record.get("engine") if record else None
+    if isinstance(name, str):
+        try:
+            drop = getattr(engine_class(name), "drop", None)
+        except NewsSearchError:
+            drop = None
+        if drop is not None:
+            drop(where)
+    shutil.rmtree(where, ignore_errors=True)
+
+
+def announce(where: Where) -> None:
+    """Tell *where*'s engine its location became the live generation (an OpenSearch alias moves)."""
+    published = getattr(engine_of(where), "published", None)
+    if published is not None:
+        published(where)
 
 
 def legacy_engine(where: Where) -> Optional[str]:
