@@ -52,3 +52,56 @@ def seed_index(tmp_path_factory, seed_path):
     ix = newssearch.open_index(path)
     yield ix
     ix.close()
+
+
+# ---------------------------------------------------------------- a real OpenSearch
+
+OPENSEARCH_SCRIPTS = REPO / "tests" / "opensearch"
+
+
+def _reachable(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/_cluster/health", timeout=5) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def opensearch_url():
+    """The url of a real OpenSearch: $OPENSEARCH_URL, else one this session starts (and stops).
+
+    Skips, saying why, only when OPENSEARCH_URL is unset and no server could be started
+    (no Maven Central, no Java 11-21). Test indexes are named ``nstest-*`` and deleted
+    at the end.
+    """
+    import os
+    import subprocess
+
+    url = os.environ.get("OPENSEARCH_URL")
+    started = False
+    if not url:
+        port = os.environ.get("NEWSSEARCH_TEST_OPENSEARCH_PORT", "9270")
+        if _reachable(f"http://127.0.0.1:{port}"):
+            url = f"http://127.0.0.1:{port}"
+        else:
+            run = subprocess.run(["bash", str(OPENSEARCH_SCRIPTS / "start.sh"), "--port", port],
+                                 capture_output=True, text=True)
+            if run.returncode != 0:
+                last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+                pytest.skip(f"OPENSEARCH_URL is unset and tests/opensearch/start.sh could not start a server "
+                            f"(exit {run.returncode}: {last})")
+            url, started = run.stdout.strip().splitlines()[-1], True
+    pytest.importorskip("opensearchpy", reason="opensearch-py is not installed: pip install -e '.[test]'")
+    yield url.rstrip("/")
+    try:
+        from opensearchpy import OpenSearch
+
+        OpenSearch([url]).indices.delete(index="nstest-*", params={"expand_wildcards": "all"})
+    except Exception:
+        pass
+    if started:
+        subprocess.run(["bash", str(OPENSEARCH_SCRIPTS / "stop.sh"), "--port", url.rsplit(":", 1)[-1]],
+                       capture_output=True)

@@ -14,7 +14,18 @@ from newssearch.records import with_language
 
 from . import reference  # noqa: F401 - registers the in-memory reference engine "memory"
 
-ENGINES = ["whoosh", "memory"]
+ENGINES = ["whoosh", "memory", "opensearch"]
+"""opensearch runs against a real server (the ``opensearch_url`` fixture starts one if needed)."""
+
+
+def engine_spec_for(request, name: str) -> str:
+    """The spec to create *name* with: a server-backed engine gets a fresh test prefix on the server."""
+    if name == "opensearch":
+        import uuid
+
+        url = request.getfixturevalue("opensearch_url")
+        return f"opensearch+{url}/nstest-{uuid.uuid4().hex[:8]}"
+    return name
 
 
 def docs(articles):
@@ -25,10 +36,11 @@ def docs(articles):
 def make(request, tmp_path):
     """make(articles, *more_batches) -> an engine holding them (each batch one write)."""
     made = []
+    spec = engine_spec_for(request, request.param)
 
     def factory(*batches, name=None):
         where = tmp_path / f"{request.param}-{len(made)}"
-        eng = engine_class(request.param).create(where)
+        eng = engine_class(spec).create(where)
         for batch in batches:
             with eng.writer() as w:
                 w.upsert(docs(batch))

@@ -5,12 +5,14 @@ import pytest
 
 import newssearch
 
+from .conftest import ENGINES, engine_spec_for
 from .test_contract import CORPUS, NOW
 
 
-@pytest.mark.parametrize("engine", ["whoosh", "memory"])
-def test_newsindex_runs_on_a_registered_engine(tmp_path, engine):
-    with newssearch.open_index(tmp_path / "ix", create=True, engine=engine) as ix:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_newsindex_runs_on_a_registered_engine(request, tmp_path, engine):
+    spec = engine_spec_for(request, engine)
+    with newssearch.open_index(tmp_path / "ix", create=True, engine=spec) as ix:
         ix.add(CORPUS[:5])
         ix.add(CORPUS[5:])
         assert len(ix) == len(CORPUS) and ix.generation == 3

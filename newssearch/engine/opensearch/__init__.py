@@ -1,0 +1,13 @@
+"""The OpenSearch wing: the only package that imports opensearch-py (``newssearch[opensearch]``).
+
+- :mod:`.connection` — engine specs (``opensearch+http://host:9200/news``), clients, credentials;
+- :mod:`.mapping` — the server-side index and an IndexDoc as its document (pre-analysed terms);
+- :mod:`.compile` — the query tree as query DSL, scored as the Whoosh wing scores;
+- :mod:`.engine` — the Engine, its writer (clone, bulk, seal) and searcher.
+"""
+from __future__ import annotations
+
+from .connection import Cluster, parse_spec
+from .engine import OpenSearchEngine, OpenSearchSearcher, OpenSearchWriter
+
+__all__ = ["Cluster", "OpenSearchEngine", "OpenSearchSearcher", "OpenSearchWriter", "parse_spec"]

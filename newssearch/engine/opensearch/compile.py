@@ -1,0 +1,259 @@
+"""The query tree (:mod:`newssearch.query`) and a search's filters as OpenSearch query DSL.
+
+Scores are made to equal the Whoosh wing's BM25F. Each scored term is a ``term`` query
+on the ``title``/``body`` bag fields, whose BM25 differs from Whoosh's only in the idf
+(Lucene: ln(1 + (N - df + 0.5) / (df + 0.5)); Whoosh: ln(N / (df + 1)) + 1) and in a
+constant k1 + 1; so every term query carries the boost that turns the one into the
+other, from the document frequencies of that searcher (:meth:`Compiler.finish`).
+Boolean structure is kept as Whoosh sums it: And and Or add their children's scores,
+a phrase adds its terms' scores and is checked by a span query used as a filter, dates
+and keyword fields score a constant 1.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from ... import analysis
+from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ..base import SearchSpec
+from ..documents import MAX_EXPANSION, MAX_SCAN, clean_domain, source_key, url_words
+from .mapping import LAYERS, clip
+
+__all__ = ["Compiler", "filters", "millis", "MATCH_NONE", "edit_distance"]
+
+K1 = 1.2
+MATCH_NONE: Dict[str, Any] = {"match_none": {}}
+_REGEX_SPECIAL = re.compile(r'([.?+*|{}\[\]()"\\#@&<>~])')
+
+Vocabulary = Callable[[str, str, int], List[Tuple[str, int]]]
+"""(field, Lucene regexp, size) -> (term, document frequency), in term order."""
+
+
+def millis(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of *a* and *b*, or *limit* when it is at least that."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        best = i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            best = min(best, row[j])
+        if best >= limit:
+            return limit
+    return min(row[-1], limit)
+
+
+def _const(query: Dict[str, Any]) -> Dict[str, Any]:
+    return {"constant_score": {"filter": query, "boost": 1.0}}
+
+
+def _should(clauses: List[Dict[str, Any]], minimum: int = 1) -> Dict[str, Any]:
+    if len(clauses) == 1 and minimum == 1:
+        return clauses[0]
+    return {"bool": {"should": clauses, "minimum_should_match": minimum}}
+
+
+def filters(spec: SearchSpec) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """A search's filters as (filter, must_not) clauses."""
+    keep: List[Dict[str, Any]] = []
+    drop: List[Dict[str, Any]] = []
+    if spec.sources:
+        keep.append({"terms": {"source_key": [source_key(s) for s in spec.sources]}})
+    if spec.since is not None or spec.until is not None:
+        bounds = {}
+        if spec.since is not None:
+            bounds["gte"] = millis(spec.since)
+        if spec.until is not None:
+            bounds["lte"] = millis(spec.until)
+        keep.append({"range": {"published": bounds}})
+    if spec.lang:
+        keep.append({"term": {"lang": spec.lang.lower()}})
+    if spec.domains:
+        keep.append({"terms": {"domains": [clean_domain(d) for d in spec.domains]}})
+    if spec.exclude_sources:
+        drop.append({"terms": {"source_key": [source_key(s) for s in spec.exclude_sources]}})
+    if spec.exclude_ids:
+        drop.append({"ids": {"values": list(spec.exclude_ids)}})
+    return keep, drop
+
+
+@dataclass
+class Compiler:
+    """Compiles one tree; ``warnings``, ``expanded`` and ``terms`` say what it did.
+
+    *vocabulary* reads index terms for prefix and fuzzy words. Scored term queries are
+    collected in ``scored`` so :meth:`finish` can set their boosts once the document
+    frequencies are known.
+    """
+
+    vocabulary: Vocabulary
+    lang: Optional[str] = None
+    langs: Tuple[str, ...] = ()
+    warnings: List[str] = field(default_factory=list)
+    expanded: Dict[str, int] = field(default_factory=dict)
+    terms: Set[str] = field(default_factory=set)
+    scored: List[Tuple[Dict[str, Any], str, str, float]] = field(default_factory=list)
+
+    def compile(self, node: Node) -> Dict[str, Any]:
+        found = self._compile(node)
+        return found if found is not None else MATCH_NONE
+
+    def finish(self, idf: Callable[[str, str], Tuple[float, float]]) -> None:
+        """Set each scored term's boost: *idf(field, term)* gives (Whoosh idf, Lucene idf)."""
+        for leaf, fieldname, term, weight in self.scored:
+            ours, lucene = idf(fieldname, term)
+            leaf["boost"] = weight * (K1 + 1) * ours / lucene if lucene > 0 else 0.0
+
+    # ------------------------------------------------------------ leaves
+
+    def term(self, fieldname: str, term: str, weight: float = 1.0) -> Dict[str, Any]:
+        """A scored term of title or body."""
+        leaf: Dict[str, Any] = {"value": term, "boost": 1.0}
+        self.scored.append((leaf, fieldname, term, weight))
+        return {"term": {fieldname: leaf}}
+
+    def _span(self, fieldname: str, slots: Sequence[Sequence[str]], slop: int) -> Dict[str, Any]:
+        """The positions of *slots* in order, each step at most *slop* positions on."""
+        base = f"{fieldname}_p0"
+
+        def slot(terms: Sequence[str]) -> Dict[str, Any]:
+            options: List[Dict[str, Any]] = []
+            for t in terms:
+                options.append({"span_term": {base: t}})
+                for layer in range(1, LAYERS):
+                    options.append({"span_field_masking": {"query": {"span_term": {f"{fieldname}_p{layer}": t}},
+                                                           "field": base}})
+            return options[0] if len(options) == 1 else {"span_or": {"clauses": options}}
+
+        clauses = [slot(s) for s in slots]
+        if slop == 0 or len(clauses) == 2:
+            return {"span_near": {"clauses": clauses, "slop": slop, "in_order": True}}
+        # a span query's slop is the total of the gaps; ours is per step: nest pairwise
+        span = clauses[0]
+        for nxt in clauses[1:]:
+            span = {"span_near": {"clauses": [span, nxt], "slop": slop, "in_order": True}}
+        return span
+
+    def word(self, text: str, fieldname: Optional[str], slop: int) -> Optional[Dict[str, Any]]:
+        """A word or phrase (*slop* 0 = adjacent) in one field, or in title and body."""
+        if fieldname == "source":
+            return _const({"term": {"source_key": source_key(text.strip())}})
+        if fieldname == "lang":
+            return _const({"term": {"lang": text.strip().lower()}})
+        if fieldname == "site":
+            return _const({"term": {"domains": clean_domain(text)}})
+        if fieldname == "url":
+            words = url_words(text)
+            if not words:
+                return None
+            parts = [_const({"term": {"urlwords": w}}) for w in words]
+            return parts[0] if len(parts) == 1 else {"bool": {"must": parts}}
+        alternatives = [tuple(clip(t) for t in a) for a in analysis.query_alternatives(text, lang=self.lang,
+                                                                                          langs=self.langs)]
+        if not alternatives:
+            return None
+        fields = (fieldname,) if fieldname else ("title", "body")
+        if len(alternatives) == 1:
+            return _should([self.term(f, t) for f in fields for t in alternatives[0]])
+        # every term present in a field adds its score; positions checked as a filter
+        present = [{"bool": {"must": [_should([self.term(f, t) for t in alts]) for alts in alternatives]}}
+                   for f in fields]
+        spans = [self._span(f, alternatives, slop) for f in fields]
+        return {"bool": {"should": present, "minimum_should_match": 1, "filter": [_should(spans)]}}
+
+    def _expand(self, text: str, fieldname: Optional[str], *, prefix: bool, distance: int = 1) -> Optional[Dict[str, Any]]:
+        """A prefix or fuzzy word as an Or of at most MAX_EXPANSION index terms (the most frequent)."""
+        folded = analysis.query_terms(text, stem=False)
+        stemmed = analysis.query_terms(text)
+        if not folded:
+            return None
+        if fieldname not in (None, "title", "body", "url"):
+            return MATCH_NONE  # source:, lang:, site: hold names, not words
+        head = [_should([self.term(f, t) for f in ((fieldname,) if fieldname else ("title", "body"))])
+                for t in stemmed[:-1]]
+        word = folded[-1]
+        stem = stemmed[-1] if stemmed else word
+        if prefix and len(word) < MIN_PREFIX:
+            self.warnings.append(f"prefix {text + '*'!r} is too short: searched {word!r}")
+            return self.word(" ".join(folded), fieldname, slop=0)
+        fields = ("urlwords",) if fieldname == "url" else ((fieldname,) if fieldname else ("title", "body"))
+        freq: Dict[str, int] = {}
+        cut = False
+        for f in fields:
+            vocab_field = "urlwords" if f == "urlwords" else f"{f}_terms"
+            if prefix:
+                base = stem if word.startswith(stem) else word
+                found = self.vocabulary(vocab_field, _REGEX_SPECIAL.sub(r"\\\1", base) + ".*", MAX_SCAN + 1)
+            else:
+                found = self.vocabulary(vocab_field, _REGEX_SPECIAL.sub(r"\\\1", stem[:1]) + ".*", MAX_SCAN + 1)
+            if len(found) > MAX_SCAN:
+                cut = True
+                found = found[:MAX_SCAN]
+            for t, df in found:
+                if not prefix and edit_distance(t, stem, distance + 1) > distance:
+                    continue
+                freq[t] = freq.get(t, 0) + df
+        label = f"{text}*" if prefix else f"{text}~{distance}"
+        chosen = sorted(freq, key=lambda t: (-freq[t], t))
+        if len(chosen) > MAX_EXPANSION:
+            cut = True
+            chosen = chosen[:MAX_EXPANSION]
+        if cut:
+            self.warnings.append(f"{label!r} matches too many words: searched the {len(chosen)} most frequent")
+        self.expanded[label] = len(chosen)
+        self.terms.update(chosen)
+        if not chosen:
+            return MATCH_NONE if not head else None
+        if fields == ("urlwords",):
+            alts = _should([_const({"term": {"urlwords": t}}) for t in chosen])
+        else:
+            alts = _should([self.term(f, t) for t in chosen for f in fields])
+        return {"bool": {"must": head + [alts]}} if head else alts
+
+    # ------------------------------------------------------------ structure
+
+    def _compile(self, node: Node) -> Optional[Dict[str, Any]]:
+        if isinstance(node, Word):
+            return self.word(node.text, node.field, slop=0)
+        if isinstance(node, Phrase):
+            return self.word(node.text, node.field, slop=node.slop)
+        if isinstance(node, Prefix):
+            return self._expand(node.text, node.field, prefix=True)
+        if isinstance(node, Fuzzy):
+            return self._expand(node.text, node.field, prefix=False, distance=node.distance)
+        if isinstance(node, DateRange):
+            bounds: Dict[str, int] = {}
+            if node.start is not None:
+                bounds["gte"] = millis(node.start)
+            if node.end is not None:
+                bounds["lte"] = millis(node.end)
+            return _const({"range": {"published": bounds}} if bounds else {"exists": {"field": "published"}})
+        if isinstance(node, Not):
+            return self._compile(node.child)
+        if isinstance(node, (Or, AnyOf)):
+            kids = [k for k in (self._compile(c) for c in node.children) if k is not None]
+            if not kids:
+                return None
+            need = node.min_match if isinstance(node, AnyOf) else 1
+            return _should(kids, need)
+        if isinstance(node, And):
+            pos = [k for k in (self._compile(c) for c in node.children if not isinstance(c, Not)) if k is not None]
+            neg = [k for k in (self._compile(c) for c in node.children if isinstance(c, Not)) if k is not None]
+            if not pos:
+                return None if not neg else {"bool": {"must": [_const({"match_all": {}})], "must_not": neg}}
+            if not neg and len(pos) == 1:
+                return pos[0]
+            body: Dict[str, Any] = {"must": pos}
+            if neg:
+                body["must_not"] = neg
+            return {"bool": body}
+        raise TypeError(f"unknown query node {node!r}")
