@@ -2,9 +2,9 @@
 
 Scores are made to equal the Whoosh wing's BM25F. Each scored term is a ``term`` query
 on the ``title``/``body`` bag fields, whose BM25 differs from Whoosh's only in the idf
-(Lucene: ln(1 + (N - df + 0.5) / (df + 0.5)); Whoosh: ln(N / (df + 1)) + 1) and in a
-constant k1 + 1; so every term query carries the boost that turns the one into the
-other, from the document frequencies of that searcher (:meth:`Compiler.finish`).
+(Lucene: ln(1 + (N - df + 0.5) / (df + 0.5)); Whoosh: ln(N / (df + 1)) + 1) and in how
+each quantizes document lengths (one byte each, different steps: near-equal scores may
+swap); so every term query carries the boost that turns the one idf into the other, from the document frequencies of that searcher (:meth:`Compiler.finish`).
 Boolean structure is kept as Whoosh sums it: And and Or add their children's scores,
 a phrase adds its terms' scores and is checked by a span query used as a filter, dates
 and keyword fields score a constant 1.
@@ -24,7 +24,6 @@ from .mapping import LAYERS, clip
 
 __all__ = ["Compiler", "filters", "millis", "MATCH_NONE", "edit_distance"]
 
-K1 = 1.2
 MATCH_NONE: Dict[str, Any] = {"match_none": {}}
 _REGEX_SPECIAL = re.compile(r'([.?+*|{}\[\]()"\\#@&<>~])')
 
@@ -50,10 +49,6 @@ def edit_distance(a: str, b: str, limit: int) -> int:
         if best >= limit:
             return limit
     return min(row[-1], limit)
-
-
-def _const(query: Dict[str, Any]) -> Dict[str, Any]:
-    return {"constant_score": {"filter": query, "boost": 1.0}}
 
 
 def _should(clauses: List[Dict[str, Any]], minimum: int = 1) -> Dict[str, Any]:
@@ -101,7 +96,12 @@ class Compiler:
     warnings: List[str] = field(default_factory=list)
     expanded: Dict[str, int] = field(default_factory=dict)
     terms: Set[str] = field(default_factory=set)
-    scored: List[Tuple[Dict[str, Any], str, str, float]] = field(default_factory=list)
+    scored: List[Tuple[Dict[str, Any], str, str, float, Tuple[str, ...]]] = field(default_factory=list)
+    """(term query, field, term, weight, names of the groups that must match for it to count)."""
+    groups: int = 0
+    _inside: Tuple[str, ...] = ()
+    constants: int = 0
+    """Constant-score clauses made (named ``c0``, ``c1``...; scored terms are ``t0``...)."""
 
     def compile(self, node: Node) -> Dict[str, Any]:
         found = self._compile(node)
@@ -109,17 +109,23 @@ class Compiler:
 
     def finish(self, idf: Callable[[str, str], Tuple[float, float]]) -> None:
         """Set each scored term's boost: *idf(field, term)* gives (Whoosh idf, Lucene idf)."""
-        for leaf, fieldname, term, weight in self.scored:
+        for leaf, fieldname, term, weight, _groups in self.scored:
             ours, lucene = idf(fieldname, term)
-            leaf["boost"] = weight * (K1 + 1) * ours / lucene if lucene > 0 else 0.0
+            leaf["boost"] = weight * ours / lucene if lucene > 0 else 0.0
 
     # ------------------------------------------------------------ leaves
 
     def term(self, fieldname: str, term: str, weight: float = 1.0) -> Dict[str, Any]:
         """A scored term of title or body."""
-        leaf: Dict[str, Any] = {"value": term, "boost": 1.0}
-        self.scored.append((leaf, fieldname, term, weight))
+        leaf: Dict[str, Any] = {"value": term, "boost": 1.0, "_name": f"t{len(self.scored)}"}
+        self.scored.append((leaf, fieldname, term, weight, self._inside))
         return {"term": {fieldname: leaf}}
+
+    def const(self, query: Dict[str, Any]) -> Dict[str, Any]:
+        """A clause scoring 1 (dates, names, urls), as Whoosh scores unscored fields."""
+        named = {"constant_score": {"filter": query, "boost": 1.0, "_name": f"c{self.constants}"}}
+        self.constants += 1
+        return named
 
     def _span(self, fieldname: str, slots: Sequence[Sequence[str]], slop: int) -> Dict[str, Any]:
         """The positions of *slots* in order, each step at most *slop* positions on."""
@@ -146,16 +152,16 @@ class Compiler:
     def word(self, text: str, fieldname: Optional[str], slop: int) -> Optional[Dict[str, Any]]:
         """A word or phrase (*slop* 0 = adjacent) in one field, or in title and body."""
         if fieldname == "source":
-            return _const({"term": {"source_key": source_key(text.strip())}})
+            return self.const({"term": {"source_key": source_key(text.strip())}})
         if fieldname == "lang":
-            return _const({"term": {"lang": text.strip().lower()}})
+            return self.const({"term": {"lang": text.strip().lower()}})
         if fieldname == "site":
-            return _const({"term": {"domains": clean_domain(text)}})
+            return self.const({"term": {"domains": clean_domain(text)}})
         if fieldname == "url":
             words = url_words(text)
             if not words:
                 return None
-            parts = [_const({"term": {"urlwords": w}}) for w in words]
+            parts = [self.const({"term": {"urlwords": w}}) for w in words]
             return parts[0] if len(parts) == 1 else {"bool": {"must": parts}}
         alternatives = [tuple(clip(t) for t in a) for a in analysis.query_alternatives(text, lang=self.lang,
                                                                                           langs=self.langs)]
@@ -164,9 +170,16 @@ class Compiler:
         fields = (fieldname,) if fieldname else ("title", "body")
         if len(alternatives) == 1:
             return _should([self.term(f, t) for f in fields for t in alternatives[0]])
-        # every term present in a field adds its score; positions checked as a filter
-        present = [{"bool": {"must": [_should([self.term(f, t) for t in alts]) for alts in alternatives]}}
-                   for f in fields]
+        # the terms of a field add their scores when all are present there (as Whoosh
+        # scores a phrase); positions are checked as a filter
+        present = []
+        for f in fields:
+            name = f"g{self.groups}"
+            self.groups += 1
+            outer, self._inside = self._inside, self._inside + (name,)
+            present.append({"bool": {"must": [_should([self.term(f, t) for t in alts]) for alts in alternatives],
+                                     "_name": name}})
+            self._inside = outer
         spans = [self._span(f, alternatives, slop) for f in fields]
         return {"bool": {"should": present, "minimum_should_match": 1, "filter": [_should(spans)]}}
 
@@ -214,7 +227,7 @@ class Compiler:
         if not chosen:
             return MATCH_NONE if not head else None
         if fields == ("urlwords",):
-            alts = _should([_const({"term": {"urlwords": t}}) for t in chosen])
+            alts = _should([self.const({"term": {"urlwords": t}}) for t in chosen])
         else:
             alts = _should([self.term(f, t) for t in chosen for f in fields])
         return {"bool": {"must": head + [alts]}} if head else alts
@@ -236,7 +249,7 @@ class Compiler:
                 bounds["gte"] = millis(node.start)
             if node.end is not None:
                 bounds["lte"] = millis(node.end)
-            return _const({"range": {"published": bounds}} if bounds else {"exists": {"field": "published"}})
+            return self.const({"range": {"published": bounds}} if bounds else {"exists": {"field": "published"}})
         if isinstance(node, Not):
             return self._compile(node.child)
         if isinstance(node, (Or, AnyOf)):
@@ -249,7 +262,7 @@ class Compiler:
             pos = [k for k in (self._compile(c) for c in node.children if not isinstance(c, Not)) if k is not None]
             neg = [k for k in (self._compile(c) for c in node.children if isinstance(c, Not)) if k is not None]
             if not pos:
-                return None if not neg else {"bool": {"must": [_const({"match_all": {}})], "must_not": neg}}
+                return None if not neg else {"bool": {"must": [self.const({"match_all": {}})], "must_not": neg}}
             if not neg and len(pos) == 1:
                 return pos[0]
             body: Dict[str, Any] = {"must": pos}

@@ -25,10 +25,11 @@ from ...query import Node
 from .. import check_format_record, format_record, write_format_record
 from ..base import (Candidate, CompiledQuery, EngineAnswer, EngineStats, IndexDoc, SearchSpec, SourceCount,
                     StoredArticle, UpsertCounts)
-from ..documents import MAX_SCAN, date_buckets
+from ..documents import MAX_SCAN, date_buckets, relevance_key
 from .compile import Compiler, edit_distance, filters, _REGEX_SPECIAL
 from .connection import Cluster, client_for, parse_spec
 from .mapping import FORMAT, document, index_body
+from .rescore import RESCORE_EXTRA, exact_score
 
 __all__ = ["OpenSearchEngine", "OpenSearchWriter", "OpenSearchSearcher", "BATCH_DOCS", "BULK_RETRIES"]
 
@@ -97,6 +98,7 @@ class OpenSearchSearcher:
         """*index* is an alias another machine moves: statistics are read again when it moves."""
         self._target: Optional[str] = None
         self._n: Optional[Dict[str, int]] = None
+        self._avgdl: Dict[str, float] = {}
         self._df: Dict[Tuple[str, str], int] = {}
         self._langs: Optional[Tuple[str, ...]] = None
 
@@ -123,9 +125,15 @@ class OpenSearchSearcher:
         if self._n is None:
             r = self._search({"size": 0, "track_total_hits": True, "aggs": {
                 "title": {"filter": {"exists": {"field": "title_terms"}}},
-                "body": {"filter": {"exists": {"field": "body_terms"}}}}})
-            self._n = {"all": r["hits"]["total"]["value"], "title": r["aggregations"]["title"]["doc_count"],
-                       "body": r["aggregations"]["body"]["doc_count"]}
+                "body": {"filter": {"exists": {"field": "body_terms"}}},
+                "title_len": {"sum": {"field": "title_len"}}, "body_len": {"sum": {"field": "body_len"}}}})
+            aggs = r["aggregations"]
+            self._n = {"all": r["hits"]["total"]["value"], "title": aggs["title"]["doc_count"],
+                       "body": aggs["body"]["doc_count"]}
+            n = self._n["all"] or 1
+            # Whoosh's average field length: every token over every document
+            self._avgdl = {"title": float(aggs["title_len"]["value"] or 0) / n,
+                           "body": float(aggs["body_len"]["value"] or 0) / n}
         return self._n
 
     def document_frequencies(self, pairs: Iterable[Tuple[str, str]]) -> None:
@@ -158,7 +166,7 @@ class OpenSearchSearcher:
         return Compiler(self.vocabulary, lang.lower() if lang else None, self.langs())
 
     def _finish(self, comp: Compiler) -> None:
-        self.document_frequencies((f, t) for _leaf, f, t, _w in comp.scored)
+        self.document_frequencies((f, t) for _leaf, f, t, _w, _g in comp.scored)
         comp.finish(self.idf)
 
     # ------------------------------------------------------------ searching
@@ -171,15 +179,17 @@ class OpenSearchSearcher:
             return [{"published": {"order": "asc", "missing": "_last"}}] + tie
         return ["_score", {"published": {"order": "desc", "missing": "_last"}}] + tie
 
-    def _run(self, query: Dict[str, Any], spec: SearchSpec, *, extra_drop: Sequence[Dict[str, Any]] = ()):
+    def _run(self, query: Dict[str, Any], spec: SearchSpec, *, extra_drop: Sequence[Dict[str, Any]] = (),
+             comp: Optional[Compiler] = None):
         keep, drop = filters(spec)
+        rescore = comp is not None and spec.sort not in ("newest", "oldest")
         body: Dict[str, Any] = {
             "query": {"bool": {"must": [query], "filter": keep, "must_not": drop + list(extra_drop)}},
-            "size": spec.size,
+            "size": spec.size + (RESCORE_EXTRA if rescore else 0),
             "track_total_hits": True,
             "track_scores": True,
             "sort": self._sort(spec.sort),
-            "_source": ["signature", "stored.published"],
+            "_source": ["signature", "stored.published"] + (["tfs", "title_len", "body_len"] if rescore else []),
         }
         aggs: Dict[str, Any] = {}
         for name in spec.facets:
@@ -191,9 +201,16 @@ class OpenSearchSearcher:
         if aggs:
             body["aggs"] = aggs
         r = self._search(body)
-        cands = [Candidate(h["_id"], float(h.get("_score") or 0.0),
-                           _when((h["_source"].get("stored") or {}).get("published")), _signature(h["_source"]))
-                 for h in r["hits"]["hits"]]
+        hits = r["hits"]["hits"]
+        if rescore:
+            self._counts()
+            scores = [exact_score(h, comp.scored, self.idf, self._avgdl) for h in hits]  # type: ignore[union-attr]
+        else:
+            scores = [float(h.get("_score") or 0.0) for h in hits]
+        cands = [Candidate(h["_id"], score, _when((h["_source"].get("stored") or {}).get("published")),
+                           _signature(h["_source"])) for h, score in zip(hits, scores)]
+        if rescore:
+            cands = sorted(cands, key=relevance_key)[: spec.size]
         facets: Dict[str, Dict[str, int]] = {}
         for name in spec.facets:
             if name in ("source", "lang"):
@@ -212,7 +229,7 @@ class OpenSearchSearcher:
         comp = self._compiler(spec.lang)
         query = comp.compile(tree)
         self._finish(comp)
-        total, cands, facets = self._run(query, spec)
+        total, cands, facets = self._run(query, spec, comp=comp)
         return EngineAnswer(total, cands, facets, tuple(comp.warnings), dict(comp.expanded), frozenset(comp.terms))
 
     def count(self, tree: Node) -> int:
@@ -277,7 +294,7 @@ class OpenSearchSearcher:
         query = {"bool": {"should": [comp.term(f, t, max(weight[t], 1e-6)) for t in key_terms for f in ("title", "body")],
                           "minimum_should_match": 1}}
         self._finish(comp)
-        total, cands, _ = self._run(query, spec, extra_drop=[{"ids": {"values": [article_id]}}])
+        total, cands, _ = self._run(query, spec, extra_drop=[{"ids": {"values": [article_id]}}], comp=comp)
         return EngineAnswer(total, cands)
 
     def explain(self, tree: Node, *, lang: Optional[str] = None) -> CompiledQuery:

@@ -69,6 +69,8 @@ def index_body(shards: int, replicas: int) -> Dict[str, Any]:
         "title_terms": _TERMS,
         "body_terms": _TERMS,
         "title_len": {"type": "integer"},
+        "body_len": {"type": "integer"},
+        "tfs": {"type": "object", "enabled": False},
     }
     for f in ("title", "body"):
         for layer in range(LAYERS):
@@ -114,6 +116,13 @@ def analysed(text: str, lang: Optional[str]) -> Tuple[List[List[str]], List[str]
     return slots, surfaces
 
 
+def _counts(terms: List[str]) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for t in terms:
+        out[t] = out.get(t, 0) + 1
+    return out
+
+
 def _layers(slots: List[List[str]]) -> List[str]:
     depth = min(LAYERS, max((len(s) for s in slots), default=0))
     return [" ".join(s[layer] if layer < len(s) else FILLER for s in slots) for layer in range(depth)]
@@ -145,6 +154,9 @@ def document(doc: IndexDoc) -> Tuple[Dict[str, Any], Tuple[int, ...]]:
         "title_terms": sorted(set(title_flat)),
         "body_terms": sorted(set(body_flat)),
         "title_len": len(title_flat),
+        "body_len": len(body_flat),
+        # per-term frequencies, for the exact re-scoring of a result window (see .rescore)
+        "tfs": {"title": _counts(title_flat), "body": _counts(body_flat)},
     }
     for name, slots in (("title", title_slots), ("body", body_slots)):
         for layer, text in enumerate(_layers(slots)):
