@@ -44,6 +44,8 @@ BULK_PAUSE = 0.5
 MAX_COPIES = 200
 """Most candidate copies looked at for one article (as the Whoosh wing)."""
 MORE_LIKE_TERMS = 20
+SHARD_RETRIES = 5
+"""Tries of a search some of whose shards failed (their copies move to the nodes left)."""
 MAX_BUCKETS = 10_000
 """Most values a source or language facet lists."""
 
@@ -113,7 +115,16 @@ class OpenSearchSearcher:
 
     # ------------------------------------------------------------ statistics
     def _search(self, body: Dict[str, Any], what: str = "search") -> Dict[str, Any]:
-        return _call(f"{what} on {self.index}", self.client.search, index=self.index, body=body)
+        """One search; a shard that failed (a node lost mid-request) is retried, never a partial answer."""
+        for attempt in range(SHARD_RETRIES):
+            r = _call(f"{what} on {self.index}", self.client.search, index=self.index, body=body)
+            shards = r.get("_shards") or {}
+            if not shards.get("failed"):
+                return r
+            time.sleep(0.2 * (attempt + 1))
+        reason = ((shards.get("failures") or [{}])[0].get("reason") or {})
+        raise NewsSearchError(f"opensearch: {what} on {self.index} answered from {shards.get('successful')} of "
+                              f"{shards.get('total')} shards ({reason.get('type', 'unknown')}): try again")
 
     def langs(self) -> Tuple[str, ...]:
         if self._langs is None:
