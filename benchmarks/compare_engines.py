@@ -23,6 +23,7 @@ from typing import Dict, List, Sequence
 
 import newssearch
 from newssearch import Article
+from newssearch.engine import remove_location
 
 REPO = Path(__file__).resolve().parents[1]
 REUTERS = REPO.parent / "shared" / "corpora" / "reuters21578" / "reuters21578.jsonl.gz"
@@ -76,8 +77,8 @@ def main(argv: Sequence[str] = ()) -> int:
             w.add(arts)
             o.add(arts)
             rows = compare(top_ids(w, QUERIES), top_ids(o, QUERIES))
-            o.keep_generations = 0
-            o.delete(ids=[a.id for a in arts])  # leave one empty index on the server
+        for gen in (Path(tmp) / "o").glob("gen-*"):
+            remove_location(gen)  # and its index on the server
     same = sum(1 for r in rows if r["identical"])
     for r in rows:
         state = "identical" if r["identical"] else ("same set" if r["same_set"] else f"parts at rank {r['parts_at'] + 1}")

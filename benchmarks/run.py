@@ -50,7 +50,9 @@ from _common import dir_size, parse_date, read_jsonl  # noqa: E402
 
 CORPORA = REPO.parent / "shared" / "corpora"
 DEFAULT_CORPUS = CORPORA / "reuters-financial-news-2006-2013" / "reuters_financial_news_2006_2013.sample50pct.jsonl.gz"
-ENGINES = ("newssearch", "whoosh", "fts5", "tantivy")
+ENGINES = ("newssearch", "whoosh", "fts5", "tantivy", "opensearch")
+"""opensearch: newssearch's OpenSearch engine on the server at $OPENSEARCH_URL (one node:
+tests/opensearch/start.sh starts one), through the same CLI and API as newssearch."""
 BASELINE = "whoosh"
 KEYS = ("id", "title", "body", "source", "date", "lang", "url", "author")
 EXIT_REJECTED = 3  # `newssearch index`: some input records were rejected, the rest indexed
@@ -362,7 +364,36 @@ def engine_available(name: str) -> Optional[str]:
             return "this Python's sqlite3 has no FTS5"
     if name in ("newssearch", "whoosh") and importlib.util.find_spec("whoosh") is None:
         return "whoosh not installed"
+    if name == "opensearch":
+        if importlib.util.find_spec("opensearchpy") is None:
+            return "opensearch-py not installed (pip install -e '.[opensearch]')"
+        if not os.environ.get("OPENSEARCH_URL"):
+            return "OPENSEARCH_URL is unset (start a node with tests/opensearch/start.sh)"
     return None
+
+
+def opensearch_server(index_dir: Path) -> Dict[str, Any]:
+    """Server-side size of the opensearch engine's live index, and the node's resident memory."""
+    import newssearch
+
+    with newssearch.open_index(index_dir) as ix:
+        size = ix.stats().size_bytes
+    rss = None
+    for pidfile in Path("/tmp").glob("newssearch-opensearch-*/node-1/node.pid"):
+        try:
+            status = Path(f"/proc/{pidfile.read_text().strip()}/status").read_text()
+            rss = max(rss or 0, int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+        except (OSError, AttributeError, ValueError):
+            continue
+    return {"size_bytes": size, "node_rss_mb": rss}
+
+
+def drop_opensearch(index_dir: Path) -> None:
+    """Delete the benchmark's server-side indexes (every generation of *index_dir*)."""
+    from newssearch.engine import remove_location
+
+    for gen in index_dir.glob("gen-*"):
+        remove_location(gen)
 
 
 def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, timeout: float) -> Dict[str, Any]:
@@ -377,11 +408,14 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
     shutil.rmtree(index_dir, ignore_errors=True)
     if name == "newssearch":
         cmd = newssearch_cli() + ["index", str(data), "--index", str(index_dir), "--quiet"]
+    elif name == "opensearch":
+        cmd = newssearch_cli() + ["index", str(data), "--index", str(index_dir), "--quiet", "--engine", "opensearch",
+                                  "--url", os.environ["OPENSEARCH_URL"], "--prefix", f"bench-{os.getpid()}"]
     else:
         cmd = [sys.executable, script, "index", str(data), str(index_dir), str(work / f"{name}-index.json")]
     res["loadavg_before"] = os.getloadavg()  # other users of the machine show up here
     ix = measure(cmd, work / f"{name}-index.log", timeout)
-    if name == "newssearch" and ix["rc"] == EXIT_REJECTED and "timed out" not in ix.get("error", ""):
+    if name in ("newssearch", "opensearch") and ix["rc"] == EXIT_REJECTED and "timed out" not in ix.get("error", ""):
         # some records rejected, the rest indexed: a result, with the count as a note
         log = (work / f"{name}-index.log").read_text(encoding="utf-8", errors="replace")
         ix.pop("error", None)
@@ -390,8 +424,10 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
     if "error" in ix:
         res["error"] = "indexing: " + ix["error"]
         return res
-    live = live_generation(index_dir) if name == "newssearch" else index_dir
+    live = live_generation(index_dir) if name in ("newssearch", "opensearch") else index_dir
     res["size_bytes"] = dir_size(live)
+    if name == "opensearch":  # the index lives on the server; the client keeps only records
+        res.update(opensearch_server(index_dir))
     res["size_mb"] = res["size_bytes"] / 2**20
     if name == "newssearch":
         res["all_generations_mb"] = dir_size(index_dir) / 2**20
@@ -627,6 +663,8 @@ def run_size(n: int, args: argparse.Namespace, work: Path) -> Dict[str, Any]:
         state = engines[name].get("skipped") and "skipped" or engines[name].get("error") or "ok"
         print(f"[{time.strftime('%H:%M:%S')}]   {name}: {state} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         if not args.keep:
+            if name == "opensearch" and (size_dir / f"index-{name}").exists():
+                drop_opensearch(size_dir / f"index-{name}")
             shutil.rmtree(size_dir / f"index-{name}", ignore_errors=True)
     rows = summarize(engines, n)
     return {

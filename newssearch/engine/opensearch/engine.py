@@ -710,12 +710,17 @@ class OpenSearchEngine:
 
     def verify(self, expected: int) -> None:
         key, cluster = self._record(self.where)
-        s = OpenSearchSearcher(client_for(cluster, fresh=True), key, self.where)
-        found = s.doc_count()
-        if found != expected:
-            raise NewsSearchError(f"{self.where.name} failed verification: {found} articles in {key}, {expected} written")
-        if found and not s.probe():
-            raise NewsSearchError(f"{self.where.name} failed verification: a probe query did not find its article")
+        cold = client_for(cluster, fresh=True)
+        try:
+            s = OpenSearchSearcher(cold, key, self.where)
+            found = s.doc_count()
+            if found != expected:
+                raise NewsSearchError(f"{self.where.name} failed verification: {found} articles in {key}, "
+                                      f"{expected} written")
+            if found and not s.probe():
+                raise NewsSearchError(f"{self.where.name} failed verification: a probe query did not find its article")
+        finally:
+            cold.close()
 
     def close(self) -> None:
         self._searcher = None
