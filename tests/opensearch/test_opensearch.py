@@ -162,3 +162,29 @@ def test_cli_index_and_query_with_engine_and_url(tmp_path, opensearch_url, prefi
     assert r.exit_code == 0 and '"span_near"' not in r.output and '"term"' in r.output
     r = runner.invoke(main, ["query", '"harbour strike"', "--index", ix, "--explain"])
     assert '"span_near"' in r.output
+
+
+def test_bulk_items_refused_as_busy_are_retried_not_lost(tmp_path, spec, monkeypatch):
+    from newssearch.engine.opensearch import engine as os_engine
+
+    monkeypatch.setattr(os_engine, "BULK_PAUSE", 0.01)
+    with newssearch.open_index(tmp_path / "ix", create=True, engine=spec) as ix:
+        client = ix._engine.client
+        real = client.bulk
+        calls = []
+
+        def busy_once(body, **kw):
+            lines = body.strip("\n").split("\n")
+            calls.append(len(lines) // 2)
+            if len(calls) > 1:
+                return real(body=body, **kw)
+            # the cluster takes all but the last two articles and answers 429 for those
+            answer = real(body="\n".join(lines[:-4]) + "\n", **kw)
+            answer["items"] += [{"index": {"status": 429, "error": {"type": "es_rejected_execution_exception"}}}] * 2
+            return answer
+
+        monkeypatch.setattr(client, "bulk", busy_once)
+        report = ix.add(articles(6))
+    assert calls == [6, 2] and report.added == 6 and not report.rejected
+    with newssearch.open_index(tmp_path / "ix") as again:
+        assert len(again) == 6
