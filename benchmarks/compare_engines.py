@@ -40,10 +40,12 @@ def reuters(n: int, path: Path = REUTERS) -> List[Article]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             rec = json.loads(line)
-            date = rec.get("date")
+            try:
+                published = datetime.fromisoformat(rec["date"]) if rec.get("date") else None
+            except ValueError:  # a few Reuters-21578 dates are garbled ("1987-03-31T605:12:19")
+                published = None
             out.append(Article(id=rec["id"], title=rec.get("title") or "", body=rec.get("body") or "",
-                               source=rec.get("source") or "Reuters",
-                               published=datetime.fromisoformat(date) if date else None, lang="en"))
+                               source=rec.get("source") or "Reuters", published=published, lang="en"))
             if len(out) >= n:
                 break
     return out

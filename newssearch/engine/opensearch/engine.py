@@ -28,7 +28,7 @@ from ..base import (Candidate, CompiledQuery, EngineAnswer, EngineStats, IndexDo
 from ..documents import MAX_SCAN, date_buckets, relevance_key
 from .compile import Compiler, edit_distance, filters, _REGEX_SPECIAL
 from .connection import Cluster, client_for, parse_spec
-from .mapping import FORMAT, document, index_body
+from .mapping import FORMAT, document, from_micros, index_body
 from .rescore import RESCORE_EXTRA, exact_score
 
 __all__ = ["OpenSearchEngine", "OpenSearchWriter", "OpenSearchSearcher", "BATCH_DOCS", "BULK_RETRIES"]
@@ -43,6 +43,8 @@ BULK_RETRIES = 6
 BULK_PAUSE = 0.5
 MAX_COPIES = 200
 """Most candidate copies looked at for one article (as the Whoosh wing)."""
+MAX_KEY_SHARE = 25
+"""A lookup key held by more articles than this is ignored when looking for copies (as the Whoosh wing)."""
 MORE_LIKE_TERMS = 20
 SHARD_RETRIES = 5
 """Tries of a search some of whose shards failed (their copies move to the nodes left)."""
@@ -78,8 +80,23 @@ def _from_millis(ms: Optional[float]) -> Optional[datetime]:
     return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
 
 
-def _signature(src: Dict[str, Any]) -> Tuple[int, ...]:
-    return tuple(int(k) for k in src.get("signature") or ())
+def _field(hit: Dict[str, Any], name: str) -> Any:
+    values = (hit.get("fields") or {}).get(name)
+    return values[0] if values else None
+
+
+def _signature(hit: Dict[str, Any]) -> Tuple[int, ...]:
+    # unsigned_long doc values come back in their signed order: a sketch is sorted ascending
+    return tuple(sorted(int(v) for v in (hit.get("fields") or {}).get("sig") or ()))
+
+
+def _published(hit: Dict[str, Any]) -> Optional[datetime]:
+    us = _field(hit, "published_us")
+    return from_micros(int(us)) if us is not None else None
+
+
+WINDOW_FIELDS = ["id", "sig", "published_us"]
+"""Doc values every hit of a result window brings (its sketch and exact date)."""
 
 
 def _new_name(cluster: Cluster) -> str:
@@ -185,10 +202,10 @@ class OpenSearchSearcher:
     def _sort(sort: str) -> List[Any]:
         tie = [{"id": {"order": "asc"}}]
         if sort == "newest":
-            return [{"published": {"order": "desc", "missing": "_last"}}] + tie
+            return [{"published_us": {"order": "desc", "missing": "_last"}}] + tie
         if sort == "oldest":
-            return [{"published": {"order": "asc", "missing": "_last"}}] + tie
-        return ["_score", {"published": {"order": "desc", "missing": "_last"}}] + tie
+            return [{"published_us": {"order": "asc", "missing": "_last"}}] + tie
+        return ["_score", {"published_us": {"order": "desc", "missing": "_last"}}] + tie
 
     def _run(self, query: Dict[str, Any], spec: SearchSpec, *, extra_drop: Sequence[Dict[str, Any]] = (),
              comp: Optional[Compiler] = None):
@@ -200,7 +217,8 @@ class OpenSearchSearcher:
             "track_total_hits": True,
             "track_scores": True,
             "sort": self._sort(spec.sort),
-            "_source": ["signature", "stored.published"] + (["tfs", "title_len", "body_len"] if rescore else []),
+            "stored_fields": "_none_",
+            "docvalue_fields": WINDOW_FIELDS + (["title_len", "body_len", "tfs"] if rescore else []),
         }
         aggs: Dict[str, Any] = {}
         for name in spec.facets:
@@ -218,8 +236,7 @@ class OpenSearchSearcher:
             scores = [exact_score(h, comp.scored, self.idf, self._avgdl) for h in hits]  # type: ignore[union-attr]
         else:
             scores = [float(h.get("_score") or 0.0) for h in hits]
-        cands = [Candidate(h["_id"], score, _when((h["_source"].get("stored") or {}).get("published")),
-                           _signature(h["_source"])) for h, score in zip(hits, scores)]
+        cands = [Candidate(_field(h, "id"), score, _published(h), _signature(h)) for h, score in zip(hits, scores)]
         if rescore:
             cands = sorted(cands, key=relevance_key)[: spec.size]
         facets: Dict[str, Dict[str, int]] = {}
@@ -263,28 +280,41 @@ class OpenSearchSearcher:
         return out
 
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
-        r = _call(f"reading {article_id} from {self.index}", self.client.mget, index=self.index,
-                  body={"ids": [article_id]}, params={"_source": "signature"})
-        d = r["docs"][0]
-        return _signature(d["_source"]) if d.get("found") else None
+        r = self._search({"size": 1, "stored_fields": "_none_", "docvalue_fields": ["sig"],
+                          "query": {"ids": {"values": [article_id]}}}, "reading a sketch")
+        hits = r["hits"]["hits"]
+        return _signature(hits[0]) if hits else None
 
     def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
         if not signatures:
             return []
         keep, drop = filters(spec) if spec is not None else ([], [])
+        # a lookup key shared by more than MAX_KEY_SHARE articles is boilerplate, not a copy:
+        # ignored, as the Whoosh wing ignores it (and it would bring hundreds of candidates)
+        wanted = sorted({str(k) for sig in signatures for k in sig[: dedupe.BUCKET_KEYS]})
+        shares = self._search({"size": 0, "aggs": {"k": {"filters": {"filters": {
+            k: {"term": {"sigkeys": k}} for k in wanted}}}}}, "copy key counts")["aggregations"]["k"]["buckets"]
         lines: List[str] = []
-        for sig in signatures:
-            keys = [str(k) for k in sig[: dedupe.BUCKET_KEYS]]
+        asked: List[int] = []
+        for n, sig in enumerate(signatures):
+            keys = [str(k) for k in sig[: dedupe.BUCKET_KEYS] if shares[str(k)]["doc_count"] <= MAX_KEY_SHARE]
+            if not keys:
+                continue
+            asked.append(n)
             lines.append(json.dumps({"index": self.index}))
-            lines.append(json.dumps({"size": MAX_COPIES, "_source": ["signature"], "sort": [{"id": "asc"}],
+            lines.append(json.dumps({"size": MAX_COPIES, "stored_fields": "_none_", "docvalue_fields": ["id", "sig"],
+                                     "sort": [{"id": "asc"}],
                                      "query": {"bool": {"filter": [{"terms": {"sigkeys": keys}}] + keep,
                                                         "must_not": drop}}}))
+        out: List[List[str]] = [[] for _ in signatures]
+        if not lines:
+            return out
         r = _call(f"copy lookup on {self.index}", self.client.msearch, body="\n".join(lines) + "\n")
-        out = []
-        for sig, resp in zip(signatures, r["responses"]):
+        for n, resp in zip(asked, r["responses"]):
             if "error" in resp:
                 raise NewsSearchError(f"opensearch: copy lookup on {self.index} failed ({resp['error']})")
-            out.append([h["_id"] for h in resp["hits"]["hits"] if dedupe.is_near_duplicate(sig, _signature(h["_source"]))])
+            sig = signatures[n]
+            out[n] = [_field(h, "id") for h in resp["hits"]["hits"] if dedupe.is_near_duplicate(sig, _signature(h))]
         return out
 
     def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:

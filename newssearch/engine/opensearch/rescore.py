@@ -11,6 +11,8 @@ and the total are OpenSearch's; the order within the window is Whoosh's.
 """
 from __future__ import annotations
 
+import base64
+import json
 from bisect import bisect_left
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
@@ -46,8 +48,10 @@ def exact_score(hit: Dict[str, Any], scored: Sequence[Tuple[Dict[str, Any], str,
     """Whoosh's score of one hit: its matched term clauses by BM25F, its constant clauses 1 each."""
     matched = hit.get("matched_queries") or ()
     groups = {name for name in matched if name.startswith("g")}
-    src = hit.get("_source") or {}
-    tfs = src.get("tfs") or {}
+    fields = hit.get("fields") or {}
+    raw = (fields.get("tfs") or [""])[0]
+    # doc values come back as base64 without its padding
+    tfs = json.loads(base64.b64decode(raw + "=" * (-len(raw) % 4))) if raw else {}
     score = 0.0
     for name in matched:
         if name.startswith("c"):
@@ -62,7 +66,7 @@ def exact_score(hit: Dict[str, Any], scored: Sequence[Tuple[Dict[str, Any], str,
         if not tf:
             continue
         w = tf * (TITLE_BOOST if fieldname == "title" else 1.0)
-        dl = whoosh_length(int(src.get(f"{fieldname}_len") or 0))
+        dl = whoosh_length(int((fields.get(f"{fieldname}_len") or [0])[0]))
         avg = avgdl.get(fieldname) or 1.0
         score += weight * idf(fieldname, term)[0] * (w * (K1 + 1)) / (w + K1 * ((1 - B) + B * dl / avg))
     return score
