@@ -104,3 +104,13 @@ def test_only_the_whoosh_package_imports_whoosh():
         text = path.read_text(encoding="utf-8")
         if "import whoosh" in text or "from whoosh" in text:
             assert path.parent.name == "whoosh" and path.parent.parent.name == "engine", path
+
+
+def test_the_length_steps_are_the_whoosh_formats():
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    from newssearch.engine.lengths import LENGTH_STEPS, rounded_length
+
+    assert list(LENGTH_STEPS) == [byte_to_length(b) for b in range(256)]
+    for n in [1, 2, 11, 12, 13, 24, 99, 101, 150, 999, 5000, 106374, 10**6]:
+        assert rounded_length(n) == byte_to_length(length_to_byte(n))

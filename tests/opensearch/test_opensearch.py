@@ -117,7 +117,7 @@ def test_the_url_form_writes_a_root_in_the_state_dir_and_reads_anywhere(tmp_path
 
 
 def test_an_article_the_cluster_refuses_is_a_reject_with_its_reason(tmp_path, spec):
-    from newssearch.engine.opensearch import engine as os_engine
+    from newssearch.engine.opensearch import writer as os_engine
 
     bad = Article(id="huge", title="Harbour", body="harbour " * 10, source="S", published=T0, lang="en")
     real = os_engine.document
@@ -165,7 +165,7 @@ def test_cli_index_and_query_with_engine_and_url(tmp_path, opensearch_url, prefi
 
 
 def test_bulk_items_refused_as_busy_are_retried_not_lost(tmp_path, spec, monkeypatch):
-    from newssearch.engine.opensearch import engine as os_engine
+    from newssearch.engine.opensearch import writer as os_engine
 
     monkeypatch.setattr(os_engine, "BULK_PAUSE", 0.01)
     with newssearch.open_index(tmp_path / "ix", create=True, engine=spec) as ix:

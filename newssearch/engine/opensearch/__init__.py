@@ -3,7 +3,9 @@
 - :mod:`.connection` — engine specs (``opensearch+http://host:9200/news``), clients, credentials;
 - :mod:`.mapping` — the server-side index and an IndexDoc as its document (pre-analysed terms);
 - :mod:`.compile` — the query tree as query DSL, scored as the Whoosh wing scores;
-- :mod:`.engine` — the Engine, its writer (clone, bulk, seal) and searcher.
+- :mod:`.rescore` — Whoosh's scores for a result window (exact length rounding);
+- :mod:`.searcher` — the EngineSearcher; :mod:`.writer` — clone, bulk with retries, seal;
+- :mod:`.engine` — the Engine: generations as indexes, the alias, views, verification.
 """
 from __future__ import annotations
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 from ...errors import NewsSearchError
 
-__all__ = ["Cluster", "parse_spec", "client_for", "DEFAULT_URL", "DEFAULT_PREFIX"]
+__all__ = ["Cluster", "parse_spec", "client_for", "call", "DEFAULT_URL", "DEFAULT_PREFIX"]
 
 DEFAULT_URL = "http://127.0.0.1:9200"
 DEFAULT_PREFIX = "newssearch"
@@ -126,6 +126,20 @@ def client_for(cluster: Cluster, *, fresh: bool = False):  # noqa: ANN201 - an o
     return client
 
 
-def hosts_text(cluster: Cluster) -> List[str]:
-    """The cluster's urls as shown in messages (never with credentials)."""
-    return list(cluster.urls)
+def error_text(exc: BaseException) -> str:
+    """The cluster's own error type and reason when it gave one (urls carry no credentials)."""
+    info = getattr(exc, "info", None)
+    if isinstance(info, dict) and isinstance(info.get("error"), dict):
+        err = info["error"]
+        return f"{err.get('type')}: {err.get('reason')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def call(what: str, func, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
+    """One client call; a NewsSearchError naming *what* failed instead of the client's exception."""
+    try:
+        return func(*args, **kwargs)
+    except NewsSearchError:
+        raise
+    except Exception as exc:  # the client raises its own hierarchy (connection, transport, ...)
+        raise NewsSearchError(f"opensearch: {what} failed ({error_text(exc)})") from exc

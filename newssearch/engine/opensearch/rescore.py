@@ -6,41 +6,24 @@ byte of its own (exact below 24 tokens, then four significant bits), Whoosh in o
 of another table (steps of about 5%). Near-equal scores can then swap. So the engine asks
 OpenSearch for a window somewhat deeper than the page (RESCORE_EXTRA more), with the
 clauses each hit matched (named queries) and its stored term frequencies and lengths,
-and scores that window again with Whoosh's formula and length table: the matching set
+and scores that window again with Whoosh's formula and length steps
+(:mod:`newssearch.engine.lengths`): the matching set
 and the total are OpenSearch's; the order within the window is Whoosh's.
 """
 from __future__ import annotations
 
 import base64
 import json
-from bisect import bisect_left
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 from ..arrays import B, K1
 from ..documents import TITLE_BOOST
+from ..lengths import rounded_length
 
-__all__ = ["RESCORE_EXTRA", "whoosh_length", "exact_score"]
+__all__ = ["RESCORE_EXTRA", "exact_score"]
 
 RESCORE_EXTRA = 40
 """How many candidates beyond the asked-for window are scored again."""
-
-
-def _length_table() -> List[int]:
-    # the Whoosh engine's own length steps (whoosh is a core dependency): the same
-    # table its scores are computed with (newssearch.engine.whoosh.leaves)
-    from whoosh.util.numeric import byte_to_length
-
-    return [byte_to_length(b) for b in range(256)]
-
-
-_TABLE: List[int] = []
-
-
-def whoosh_length(n: int) -> int:
-    """A field length as the Whoosh engine stores and scores it."""
-    if not _TABLE:
-        _TABLE.extend(_length_table())
-    return _TABLE[min(255, bisect_left(_TABLE, n))] if n else 0
 
 
 def exact_score(hit: Dict[str, Any], scored: Sequence[Tuple[Dict[str, Any], str, str, float, Tuple[str, ...]]],
@@ -66,7 +49,7 @@ def exact_score(hit: Dict[str, Any], scored: Sequence[Tuple[Dict[str, Any], str,
         if not tf:
             continue
         w = tf * (TITLE_BOOST if fieldname == "title" else 1.0)
-        dl = whoosh_length(int((fields.get(f"{fieldname}_len") or [0])[0]))
+        dl = rounded_length(int((fields.get(f"{fieldname}_len") or [0])[0]))
         avg = avgdl.get(fieldname) or 1.0
         score += weight * idf(fieldname, term)[0] * (w * (K1 + 1)) / (w + K1 * ((1 - B) + B * dl / avg))
     return score
