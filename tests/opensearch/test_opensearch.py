@@ -188,3 +188,33 @@ def test_bulk_items_refused_as_busy_are_retried_not_lost(tmp_path, spec, monkeyp
     assert calls == [6, 2] and report.added == 6 and not report.rejected
     with newssearch.open_index(tmp_path / "ix") as again:
         assert len(again) == 6
+
+
+def test_a_writer_killed_mid_block_leaves_no_index_on_the_server(tmp_path, opensearch_url, prefix, client):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    root = tmp_path / "ix"
+    with newssearch.open_index(root, create=True, engine=f"opensearch+{opensearch_url}/{prefix}") as ix:
+        ix.add(articles(3))
+    # a writer process that stops for good in the middle of its block
+    code = textwrap.dedent(f"""
+        import os, signal, newssearch
+        from newssearch import Article
+        ix = newssearch.open_index({str(root)!r})
+        with ix.writing("index") as w:
+            w.upsert(newssearch.records.index_docs([Article(id="x", title="Late", body="late harbour news", source="S")]))
+            print("written", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert run.returncode == -signal.SIGKILL and "written" in run.stdout
+    assert len(client.indices.get(index=f"{prefix}-*")) >= 3  # the live one, the build's clone, its staging clone
+    with newssearch.open_index(root) as ix:
+        ix.add(articles(1, start=10))  # the next write clears what the dead one left
+        kept = {format_record(g.path)["key"] for g in ix.generations()}
+        assert set(client.indices.get(index=f"{prefix}-*")) == kept
+        assert len(ix) == 4

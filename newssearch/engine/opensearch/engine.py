@@ -136,11 +136,15 @@ class OpenSearchEngine:
 
     @classmethod
     def drop(cls, where: Path) -> None:
-        """Delete *where*'s server-side index (a pruned or thrown-away generation)."""
+        """Delete *where*'s server-side index (a pruned or thrown-away generation), and the
+        clone of a writer that died in the middle of its block."""
         record = format_record(where) or {}
-        key = record.get("key")
-        if record.get("engine") == NAME and not record.get("view") and isinstance(key, str) and key:
-            drop_index(client_for(Cluster.from_record(dict(record))), key)
+        if record.get("engine") != NAME or record.get("view"):
+            return
+        client = client_for(Cluster.from_record(dict(record)))
+        for name in (record.get("key"), record.get("staging")):
+            if isinstance(name, str) and name:
+                drop_index(client, name)
 
     def writer(self) -> OpenSearchWriter:
         self._record(self.where, writable=True)

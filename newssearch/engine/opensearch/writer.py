@@ -49,6 +49,9 @@ class OpenSearchWriter:
     def __enter__(self) -> "OpenSearchWriter":
         eng = self.engine
         self.staging = new_name(eng.cluster)
+        # the record names the clone before it exists: a writer killed mid-block leaves a
+        # record from which removing the location drops the clone too (no orphan index)
+        write_format_record(eng.where, NAME, FORMAT, key=eng.key, staging=self.staging, **eng.cluster.record())
         if eng.searcher().doc_count() == 0:
             call(f"creating index {self.staging}", self.client.indices.create, index=self.staging,
                   body=index_body(eng.cluster.shards, eng.cluster.replicas))
@@ -70,6 +73,7 @@ class OpenSearchWriter:
             return
         self.changed = False
         drop_index(self.client, self.staging)
+        write_format_record(eng.where, NAME, FORMAT, key=eng.key, **eng.cluster.record())
 
     def _refresh(self) -> None:
         if self._dirty:
