@@ -59,12 +59,10 @@ def engine_spec(engine: str = DEFAULT_ENGINE, *, url: Optional[str] = None, pref
         raise NewsSearchError(f"unknown engine {base!r}: known engines are {', '.join(engine_names())}")
     if "+" in engine or (url is None and prefix is None and shards is None and replicas is None):
         return engine
-    if base != "opensearch":
+    spec_for = getattr(engine_class(base), "spec_for", None)
+    if spec_for is None:
         raise NewsSearchError(f"engine {base!r} takes no url, prefix, shards or replicas")
-    url = (url or os.environ.get("OPENSEARCH_URL") or "http://127.0.0.1:9200").rstrip("/")
-    spec = f"{base}+{url}/{prefix or 'newssearch'}"
-    extra = [f"{k}={v}" for k, v in (("shards", shards), ("replicas", replicas)) if v is not None]
-    return spec + ("?" + "&".join(extra) if extra else "")
+    return spec_for(url=url, prefix=prefix, shards=shards, replicas=replicas)
 
 
 _URL_FORM = re.compile(r"^([a-z][a-z0-9_]*)\+(https?):/+(.+)$")

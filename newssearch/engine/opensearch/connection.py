@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ...errors import NewsSearchError
 
-__all__ = ["Cluster", "parse_spec", "client_for", "call", "DEFAULT_URL", "DEFAULT_PREFIX"]
+__all__ = ["Cluster", "parse_spec", "spec_text", "client_for", "call", "DEFAULT_URL", "DEFAULT_PREFIX"]
 
 DEFAULT_URL = "http://127.0.0.1:9200"
 DEFAULT_PREFIX = "newssearch"
@@ -43,10 +43,6 @@ class Cluster:
     def alias(self) -> str:
         """The alias that names the live generation's index."""
         return self.prefix
-
-    def spec(self) -> str:
-        """This cluster as an engine spec (round-trips through :func:`parse_spec`)."""
-        return f"opensearch+{','.join(self.urls)}/{self.prefix}?shards={self.shards}&replicas={self.replicas}"
 
     def record(self) -> Dict[str, Any]:
         """What a format record keeps of the cluster."""
@@ -89,6 +85,17 @@ def parse_spec(rest: str = "") -> Cluster:
     except ValueError as exc:
         raise NewsSearchError(f"opensearch shards and replicas must be numbers: {exc}") from None
     return Cluster(tuple(_check_url(u) for u in base.split(",") if u), prefix, max(1, shards), max(0, replicas))
+
+
+def spec_text(*, url: Optional[str] = None, prefix: Optional[str] = None, shards: Optional[int] = None,
+              replicas: Optional[int] = None) -> str:
+    """The engine spec of a config's or the command line's parts (url else $OPENSEARCH_URL)."""
+    url = (url or os.environ.get("OPENSEARCH_URL") or DEFAULT_URL).rstrip("/")
+    spec = f"{url}/{prefix or DEFAULT_PREFIX}"
+    extra = [f"{k}={v}" for k, v in (("shards", shards), ("replicas", replicas)) if v is not None]
+    spec += "?" + "&".join(extra) if extra else ""
+    parse_spec(spec)  # a bad url or prefix fails here, naming it
+    return "opensearch+" + spec
 
 
 def _auth() -> Optional[Tuple[str, str]]:

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 
 from ...errors import IndexNotFound, NewsSearchError
 from .. import check_format_record, format_record, write_format_record
-from .connection import Cluster, call, client_for, parse_spec
+from .connection import Cluster, call, client_for, parse_spec, spec_text
 from .mapping import FORMAT, index_body
 from .searcher import NAME, OpenSearchSearcher
 from .writer import OpenSearchWriter, drop_index, new_name, seal
@@ -46,6 +46,11 @@ class OpenSearchEngine:
         """This engine bound to the cluster an engine spec names (``opensearch+URL/PREFIX``)."""
         cluster = parse_spec(rest)
         return type(cls.__name__, (cls,), {"cluster": cluster, "configured_by": rest})
+
+    @classmethod
+    def spec_for(cls, **parts: Any) -> str:
+        """An engine spec from a config's or the command line's url, prefix, shards, replicas."""
+        return spec_text(**parts)
 
     @classmethod
     def _default_cluster(cls) -> Cluster:
