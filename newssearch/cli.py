@@ -21,6 +21,7 @@ from .dates import parse_datetime, parse_duration
 from ._cli_ingest import field_map as _field_map, progress as _progress
 from .engine import DEFAULT_ENGINE, engine_names, engine_spec
 from .errors import BadInput, IndexLocked, NewsSearchError
+from .model import clean_text
 from .index import FACETS, SORTS, open_index
 from .ingest import READERS
 from .rebuild import Config, RunReport, load_config, rebuild, update
@@ -55,7 +56,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> "click.exceptions.Exit":
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {clean_text(message, keep_lines=False)}", err=True)
     return click.exceptions.Exit(EXIT_ERROR)
 
 
@@ -192,6 +193,11 @@ def _when(text: Optional[str], *, end_of_day: bool = False) -> Optional[datetime
 @click.version_option(__version__, prog_name="newssearch")
 def main() -> None:
     """Full-text search for news: index articles, then query them."""
+    # text the index got before it cleaned its input, or a file name with invalid UTF-8,
+    # prints with a replacement character instead of ending in UnicodeEncodeError
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 @main.command("index")

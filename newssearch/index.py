@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
@@ -18,7 +18,7 @@ from .engine import (DEFAULT_ENGINE, announce, engine_location, engine_class, en
                      remove_location)
 from .engine.base import Candidate, Engine, EngineAnswer, EngineSearcher, EngineWriter, SearchSpec, StoredArticle
 from .engine.documents import MAX_EXPANSION
-from .errors import ArticleNotFound, BadQuery, IndexNotFound, NewsSearchError, RebuildNeeded
+from .errors import ArticleNotFound, BadInput, BadQuery, IndexNotFound, NewsSearchError, RebuildNeeded
 from .generations import DEFAULT_KEEP_GENERATIONS, IndexRoot
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
@@ -33,9 +33,11 @@ from .model import (
     Rejected,
     Results,
     SourceInfo,
+    clean_text,
     to_utc,
 )
 from .records import content_hash, index_docs
+from .querydates import date_span
 from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
 from .ranking import FRESH_DEPTH, rerank_fresh
 from .snippets import make_snippets
@@ -55,6 +57,10 @@ when copies of one story crowd the top."""
 
 MAX_LIMIT = 1000
 """Largest page size a search accepts."""
+
+MAX_DEPTH = 10_000
+"""Deepest result a page reaches (``page * limit``); a page past it is empty, with a warning
+(every match is still counted; ``iter_search``-style export is the way to read them all)."""
 
 PathLike = Union[str, Path]
 
@@ -379,28 +385,28 @@ class NewsIndex:
         Raises :class:`~newssearch.errors.BadQuery` for a query with nothing to search
         or an invalid option; bad syntax only adds ``warnings``.
         """
-        if sort not in SORTS:
+        if not isinstance(sort, str) or sort not in SORTS:
             raise BadQuery(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-        if page < 1:
-            raise BadQuery(f"page must be 1 or more, got {page}")
+        _check_page(limit, page)
         facet_names = _facet_names(facets)
-        parsed = parse_query(text, now=to_utc(now))
+        now = _moment("now", now)
+        since = _moment("since", since, now=now)
+        until = _moment("until", until, now=now, end=True)
+        parsed = parse_query(text, now=now)
         if not _has_searchable(parsed.tree):
             raise BadQuery(f"nothing searchable in {text!r}: it has no words")
         spec = SearchSpec(
             sources=_names(source),
             exclude_sources=_names(exclude_source),
             domains=_names(domain),
-            since=to_utc(since),
-            until=to_utc(until),
-            lang=lang,
+            since=since,
+            until=until,
+            lang=_lang(lang),
             sort=sort,
             offset=(page - 1) * limit,
             limit=limit,
             facets=facet_names,
-            window=self._window(sort, page, limit, collapse),
+            window=self._window(sort, page if page * limit <= MAX_DEPTH else 1, limit, collapse),
         )
         warnings = list(parsed.warnings)
         tree = parsed.tree
@@ -432,6 +438,7 @@ class NewsIndex:
             )
         hits = self._page(cands, spec, collapse=collapse, marked=lambda langs: (
             highlight_terms(tree, langs=langs) | answer.expanded_terms), copies_by_signature=True)
+        warnings.extend(_past_the_end(page, limit, answer.total, hits))
         suggestion = None
         if answer.total < SUGGEST_BELOW:
             suggestion = suggest(text, parsed.tree, searcher)
@@ -503,21 +510,20 @@ class NewsIndex:
         The article itself and its near-duplicate copies are left out. Raises
         :class:`~newssearch.errors.ArticleNotFound` when no article has that id.
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-        if page < 1:
-            raise BadQuery(f"page must be 1 or more, got {page}")
+        _check_page(limit, page)
+        if not isinstance(article_id, str):
+            raise BadQuery(f"an article id is text (str), not {type(article_id).__name__}")
         searcher = self._searcher
         sig = searcher.signature(article_id)
         own_copies = tuple(searcher.copies([sig])[0]) if sig else ()
         spec = SearchSpec(
             sources=_names(source),
             exclude_sources=_names(exclude_source),
-            lang=lang,
+            lang=_lang(lang),
             offset=(page - 1) * limit,
             limit=limit,
             exclude_ids=tuple(i for i in own_copies if i != article_id),
-            window=self._window("relevance", page, limit, collapse),
+            window=self._window("relevance", page if page * limit <= MAX_DEPTH else 1, limit, collapse),
         )
         answer = searcher.more_like(article_id, spec)
         if answer is None:
@@ -527,7 +533,8 @@ class NewsIndex:
         title_terms = set(analysis.query_terms(article.title)) if article else set()
         hits = self._page(answer.candidates, spec, collapse=collapse, marked=lambda _langs: title_terms,
                           copies_by_signature=False)
-        return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit)
+        return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit,
+                       warnings=_past_the_end(page, limit, answer.total, hits))
 
     def sources(self) -> Tuple[SourceInfo, ...]:
         """Every source with its article count and first/last publication date, most articles first."""
@@ -565,10 +572,67 @@ def engine_rejects(writer: EngineWriter) -> List[Rejected]:
     return [Rejected(f"article {article_id}", None, reason) for article_id, reason in getattr(writer, "rejected", ())]
 
 
+def _whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadQuery(f"{name} must be a whole number (int), got {value!r}")
+    return value
+
+
+def _check_page(limit: object, page: object) -> None:
+    """BadQuery unless *limit* is an int in 1..MAX_LIMIT and *page* an int from 1."""
+    if not 1 <= _whole("limit", limit) <= MAX_LIMIT:
+        raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if _whole("page", page) < 1:
+        raise BadQuery(f"page must be 1 or more, got {page}")
+
+
+def _past_the_end(page: int, limit: int, total: int, hits: Sequence[Hit]) -> Tuple[str, ...]:
+    """The warning for a page with no hits although the search has matches."""
+    if hits or page == 1 or total == 0:
+        return ()
+    if page * limit > MAX_DEPTH:
+        return (f"page {page:,} is deeper than the first {MAX_DEPTH:,} results a page can show: "
+                f"narrow the query or export the matches",)
+    last = -(-total // limit)
+    return (f"page {page:,} is past the end: {total:,} results make {last:,} page{'s' if last != 1 else ''}",)
+
+
+def _moment(name: str, value: object, *, now: Optional[datetime] = None, end: bool = False) -> Optional[datetime]:
+    """A search time bound from a datetime, a date or date text ("2008-01-01", "yesterday").
+
+    A date (or a bare day as text) starts at its midnight UTC; as an *end* it covers the
+    whole day. Anything else is a BadQuery naming the argument.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, date):
+        value = value.isoformat()
+    if isinstance(value, str):
+        try:
+            start, stop = date_span(clean_text(value, keep_lines=False), now=now)
+        except BadInput as exc:
+            raise BadQuery(f"{name}={value!r}: {exc}") from None
+        return stop if end else start
+    raise BadQuery(f"{name} must be a datetime, a date or date text, not {type(value).__name__}")
+
+
+def _lang(value: object) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadQuery(f"lang must be text (str), not {type(value).__name__}")
+    return clean_text(value, keep_lines=False)
+
+
 def _names(value: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
     if value is None:
         return ()
-    return (value,) if isinstance(value, str) else tuple(value)
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple, set, frozenset)) or not all(isinstance(n, str) for n in names):
+        raise BadQuery(f"source and domain filters are text (str) or a list of text, not {value!r:.60}")
+    return tuple(clean_text(n, keep_lines=False) for n in names)
 
 
 def _facet_names(facets: Union[bool, Sequence[str], None]) -> Tuple[str, ...]:

@@ -6,11 +6,14 @@ copied into these before its searcher closes.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timezone
 from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import BadInput
 
 __all__ = [
     "Article",
@@ -60,6 +63,26 @@ def normalize_url(url: Optional[str]) -> Optional[str]:
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
 
 
+# C0 controls but tab and newline, DEL, C1 controls (ESC and CSI/OSC introducers among them)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# an ANSI/OSC escape sequence as a whole, so no "[31m" is left behind when ESC goes
+ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])|\x9b[0-?]*[ -/]*[@-~]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str, *, keep_lines: bool = True) -> str:
+    """*text* safe to store and print: escape sequences and control characters removed
+    (tab and, with *keep_lines*, newline kept; others become a space), lone surrogates
+    replaced by U+FFFD, so the text always encodes as UTF-8."""
+    if text.isprintable() and text.isascii():
+        return text
+    if "\x1b" in text or "\x9b" in text:
+        text = ESCAPE_SEQUENCE.sub("", text)
+    text = (_CONTROLS if keep_lines else _CONTROLS_ONE_LINE).sub(" ", text)
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def to_utc(value: Optional[datetime]) -> Optional[datetime]:
     """*value* as an aware UTC datetime; a naive datetime is taken to be UTC already."""
     if value is None:
@@ -107,10 +130,23 @@ class Article:
     """The input's own id for the item (e.g. a feed's guid or a dataset's row id)."""
 
     def __post_init__(self, native_id: Optional[str]) -> None:
-        # NFC so that the same text typed two ways is stored (and hashed) one way
+        # NFC so that the same text typed two ways is stored (and hashed) one way; lone
+        # surrogates and control characters (ANSI/OSC escapes, NUL) never reach the index
         for name in ("title", "body", "source"):
-            value = getattr(self, name) or ""
-            object.__setattr__(self, name, unicodedata.normalize("NFC", value))
+            value = getattr(self, name)
+            if value is None:
+                value = ""
+            elif not isinstance(value, str):
+                raise BadInput(f"article {name} must be text (str), not {type(value).__name__}")
+            object.__setattr__(self, name, clean_text(unicodedata.normalize("NFC", value), keep_lines=name == "body"))
+        for name in ("url", "lang", "author"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise BadInput(f"article {name} must be text (str) or None, not {type(value).__name__}")
+            if value:
+                object.__setattr__(self, name, clean_text(value, keep_lines=False))
+        if self.published is not None and not isinstance(self.published, datetime):
+            raise BadInput(f"article published must be a datetime or None, not {type(self.published).__name__}")
         object.__setattr__(self, "published", to_utc(self.published))
         if not self.id:
             object.__setattr__(self, "id", self._make_id(native_id))

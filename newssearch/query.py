@@ -32,17 +32,32 @@ from datetime import datetime
 from typing import List, Optional, Tuple, Union
 
 from .errors import BadInput, BadQuery
+from .model import ESCAPE_SEQUENCE
 from .querydates import DATE_SCOPES, resolve_date_scope
 
 __all__ = [
     "Word", "Phrase", "Prefix", "Fuzzy", "DateRange", "And", "Or", "AnyOf", "Not", "Node",
     "ParsedQuery", "parse_query", "outline", "FIELD_ALIASES", "MAX_FUZZY_DISTANCE", "MIN_PREFIX",
+    "MAX_QUERY_CHARS", "MAX_DEPTH", "MAX_QUERY_TERMS", "MAX_PHRASE_WORDS", "MAX_EXPANDING",
 ]
 
 MAX_FUZZY_DISTANCE = 2
 """Largest edit distance ``word~N`` accepts (more would match most of the vocabulary)."""
 MIN_PREFIX = 2
 """Shortest prefix ``pre*`` accepts, in characters."""
+
+# Work budget of one query. Each bound repairs the query with a warning rather than
+# refusing it, so a hostile or pasted query costs at most this much (see tests/test_hostile_queries.py).
+MAX_QUERY_CHARS = 20_000
+"""Longest query text read; the rest (cut at a space) is dropped with a warning."""
+MAX_DEPTH = 16
+"""Deepest nesting of parentheses; deeper ones are ignored (their words still searched)."""
+MAX_QUERY_TERMS = 64
+"""Most words, phrases and dates one query searches; the rest are dropped with a warning."""
+MAX_PHRASE_WORDS = 32
+"""Longest phrase, in words; a longer one is cut."""
+MAX_EXPANDING = 8
+"""Most prefix (``pre*``) and fuzzy (``word~``) parts one query expands; further ones are plain words."""
 
 # user-facing scope name -> canonical field
 FIELD_ALIASES = {
@@ -258,8 +273,56 @@ def _date_value(text: str, i: int) -> Tuple[str, int]:
     return m.group(0), m.end()
 
 
+# C0/C1 controls (NUL included), lone surrogates and bidi/format controls: never part of a word
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _clean(text: str, warnings: List[str]) -> str:
+    """*text* without control characters and cut to MAX_QUERY_CHARS (at a space where there is one)."""
+    cleaned = _CONTROL_RE.sub(" ", ESCAPE_SEQUENCE.sub(" ", text) if "\x1b" in text or "\x9b" in text else text)
+    if cleaned != text and cleaned.strip() != text.strip():
+        warnings.append("control characters, lone surrogates or direction marks in the query: read as spaces")
+    if len(cleaned) > MAX_QUERY_CHARS:
+        cut = cleaned.rfind(" ", 0, MAX_QUERY_CHARS + 1)
+        cleaned = cleaned[: cut if cut > MAX_QUERY_CHARS // 2 else MAX_QUERY_CHARS]
+        warnings.append(f"query longer than {MAX_QUERY_CHARS:,} characters: searched its first {len(cleaned):,}")
+    return cleaned
+
+
+def _bound(toks: List[_Tok], warnings: List[str]) -> List[_Tok]:
+    """Apply the nesting and term budgets to a token list (see MAX_DEPTH, MAX_QUERY_TERMS ...)."""
+    out: List[_Tok] = []
+    depth = ignored = 0  # nesting kept / '(' dropped and still open
+    terms = deep = 0
+    for tok in toks:
+        if tok.kind == "lparen":
+            if depth >= MAX_DEPTH:
+                ignored += 1
+                deep += 1
+                continue
+            depth += 1
+        elif tok.kind == "rparen":
+            if ignored:
+                ignored -= 1
+                continue
+            depth = max(0, depth - 1)
+        elif tok.kind in ("word", "phrase", "date"):
+            terms += 1
+            if terms > MAX_QUERY_TERMS:
+                warnings.append(f"more than {MAX_QUERY_TERMS} words in the query: searched the first {MAX_QUERY_TERMS}")
+                break
+            if tok.kind == "phrase" and len(words := tok.value.split()) > MAX_PHRASE_WORDS:
+                warnings.append(f"phrase of {len(words):,} words: searched its first {MAX_PHRASE_WORDS}")
+                tok = _Tok("phrase", " ".join(words[:MAX_PHRASE_WORDS]), tok.slop)
+        out.append(tok)
+    if deep:
+        warnings.append(f"parentheses nested deeper than {MAX_DEPTH} levels: the inner ones ignored")
+    return out
+
+
 def _lex(text: str, warnings: List[str]) -> List[_Tok]:
     toks: List[_Tok] = []
+    terms = 0
     i, n = 0, len(text)
     while i < n:
         m = _TOKEN_RE.match(text, i)
@@ -272,11 +335,16 @@ def _lex(text: str, warnings: List[str]) -> List[_Tok]:
         if kind == "datescope":
             raw, i = _date_value(text, i)
             toks.append(_Tok("date", raw, scope=value[:-1].lower()))
+            terms += 1
+            if terms > MAX_QUERY_TERMS:
+                break  # _bound warns; lexing the rest would only cost time
             continue
         if kind == "quote":
             close = _CLOSING_RE.search(text, i)
             if close is None:
-                warnings.append(f"unclosed quote: searched {text[i:].strip()!r} as a phrase")
+                shown = text[i:].strip()
+                shown = shown if len(shown) <= 60 else shown[:60] + "..."
+                warnings.append(f"unclosed quote: searched {shown!r} as a phrase")
                 phrase, i = text[i:], n
             else:
                 phrase, i = text[i:close.start()], close.end()
@@ -285,11 +353,18 @@ def _lex(text: str, warnings: List[str]) -> List[_Tok]:
             if sm:
                 slop, i = int(sm.group(1)), sm.end()
             toks.append(_Tok("phrase", phrase.strip(), slop))
+            terms += 1
+            if terms > MAX_QUERY_TERMS:
+                break
             continue
         if kind == "word" and value in ("AND", "OR", "NOT"):
             toks.append(_Tok("op", value))
             continue
         toks.append(_Tok(kind, value))
+        if kind == "word":
+            terms += 1
+            if terms > MAX_QUERY_TERMS:
+                break
     return toks
 
 
@@ -302,6 +377,15 @@ class _Parser:
         self.i = 0
         self.warnings = warnings
         self.now = now
+        self.expanding = 0  # prefix and fuzzy parts read so far (see MAX_EXPANDING)
+
+    def _expands(self, value: str) -> bool:
+        """Whether one more prefix/fuzzy part fits the budget (warns when it does not)."""
+        self.expanding += 1
+        if self.expanding > MAX_EXPANDING:
+            self.warnings.append(f"more than {MAX_EXPANDING} prefix or fuzzy words: {value!r} and later ones searched as typed")
+            return False
+        return True
 
     def peek(self) -> Optional[_Tok]:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -362,35 +446,31 @@ class _Parser:
         return Or(tuple(parts)) if len(parts) > 1 else parts[0]
 
     def unary(self) -> Optional[Node]:
-        tok = self.peek()
-        assert tok is not None
-        if (tok.kind == "op" and tok.value == "NOT") or (tok.kind == "sign" and tok.value == "-"):
-            self.take()
-            nxt = self.peek()
-            if nxt is None or nxt.kind == "rparen" or (nxt.kind == "op" and nxt.value != "NOT"):
-                self.warnings.append(f"{tok.value} with nothing after it: ignored")
-                return None
-            child = self.unary()
-            if child is None:
-                return None
-            if isinstance(child, Not):  # NOT NOT x == x
-                return child.child
-            return Not(child)
-        if tok.kind == "sign":  # '+' just means required, which words are anyway
-            self.take()
-            return self.unary() if self.peek() is not None else None
-        return self.atom()
-
-    def atom(self, scope: Optional[str] = None) -> Optional[Node]:
-        tok = self.take()
-        if tok.kind == "lparen":
-            inner = self.and_expr()
-            if self.peek() is None:
-                self.warnings.append("unclosed '(': closed at the end of the query")
-            else:
+        """``NOT x``, ``-x``, ``+x``; chains are read in a loop (NOT NOT x == x), never by recursion."""
+        negate = False
+        while (tok := self.peek()) is not None:
+            if (tok.kind == "op" and tok.value == "NOT") or (tok.kind == "sign" and tok.value == "-"):
                 self.take()
-            return _scoped(inner, scope) if scope and inner is not None else inner
-        if tok.kind == "scope":
+                nxt = self.peek()
+                if nxt is None or nxt.kind == "rparen" or (nxt.kind == "op" and nxt.value != "NOT"):
+                    self.warnings.append(f"{tok.value} with nothing after it: ignored")
+                    return None
+                negate = not negate
+            elif tok.kind == "sign":  # '+' just means required, which words are anyway
+                self.take()
+            else:
+                break
+        if self.peek() is None:
+            return None
+        child = self.atom()
+        if child is None or not negate:
+            return child
+        return child.child if isinstance(child, Not) else Not(child)
+
+    def atom(self) -> Optional[Node]:
+        tok = self.take()
+        scope: Optional[str] = None
+        while tok.kind == "scope":  # title:body:word: the innermost scope wins
             name = FIELD_ALIASES.get(tok.value.lower())
             nxt = self.peek()
             if name is None:
@@ -403,7 +483,15 @@ class _Parser:
             if nxt is None or nxt.kind in ("rparen", "op"):
                 self.warnings.append(f"{tok.value}: with nothing after it: ignored")
                 return None
-            return self.atom(scope=name)
+            scope = name
+            tok = self.take()
+        if tok.kind == "lparen":
+            inner = self.and_expr()
+            if self.peek() is None:
+                self.warnings.append("unclosed '(': closed at the end of the query")
+            else:
+                self.take()
+            return _scoped(inner, scope) if scope and inner is not None else inner
         if tok.kind == "phrase":
             if not tok.value:
                 self.warnings.append("empty phrase: ignored")
@@ -431,7 +519,7 @@ class _Parser:
             if distance > MAX_FUZZY_DISTANCE:
                 self.warnings.append(f"fuzzy {value!r}: distance capped at {MAX_FUZZY_DISTANCE}")
                 distance = MAX_FUZZY_DISTANCE
-            if distance == 0:
+            if distance == 0 or not self._expands(value):
                 return Word(stem, scope)
             return Fuzzy(stem, scope, distance)
         if value.endswith("*") and len(value) > 1:
@@ -441,6 +529,8 @@ class _Parser:
                 return Word(stem.replace("*", " "), scope)
             if len(stem) < MIN_PREFIX:
                 self.warnings.append(f"prefix {value!r} is too short (at least {MIN_PREFIX} letters): searched {stem!r}")
+                return Word(stem, scope)
+            if not self._expands(value):
                 return Word(stem, scope)
             return Prefix(stem, scope)
         return Word(value, scope)
@@ -493,10 +583,14 @@ def parse_query(text: str, *, now: Optional[datetime] = None) -> ParsedQuery:
     Raises :class:`~newssearch.errors.BadQuery` only when nothing searchable is left
     (an empty query, or one made only of operators) or when every part excludes.
     """
+    if not isinstance(text, str):
+        raise BadQuery(f"a query is text (str), not {type(text).__name__}")
     warnings: List[str] = []
-    toks = _lex(text or "", warnings)
+    toks = _bound(_lex(_clean(text, warnings), warnings), warnings)
     tree = _Parser(toks, warnings, now).parse()
     if tree is None:
+        if warnings:
+            raise BadQuery(f"nothing to search for in {text[:80]!r}: " + "; ".join(dict.fromkeys(warnings)))
         raise BadQuery("empty query: give at least one word to search for")
     if isinstance(tree, Not) or (isinstance(tree, And) and all(isinstance(c, Not) for c in tree.children)):
         raise BadQuery(f"query {text!r} only excludes: add a word to search for")

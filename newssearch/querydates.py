@@ -48,10 +48,23 @@ def _day(dt: datetime) -> datetime:
     return dt.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+_END_OF_TIME = datetime.max.replace(tzinfo=timezone.utc)
+
+
 def _month_span(year: int, month: int) -> Span:
     start = datetime(year, month, 1, tzinfo=timezone.utc)
+    if (year, month) == (9999, 12):
+        return start, _END_OF_TIME
     nxt = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=timezone.utc)
     return start, nxt - _TICK
+
+
+def _day_end(start: datetime) -> datetime:
+    """The last instant of *start*'s day (9999-12-31 ends at the end of time, not in an overflow)."""
+    try:
+        return start + timedelta(days=1) - _TICK
+    except OverflowError:
+        return _END_OF_TIME
 
 
 def _calendar_word(key: str, now: datetime) -> Span:
@@ -104,7 +117,7 @@ def date_span(text: str, *, now: Optional[datetime] = None) -> Span:
         raise BadInput(f"not a date: {text!r}") from None
     if _DAY_RE.fullmatch(cleaned):
         start = parse_datetime(cleaned)
-        return start, start + timedelta(days=1) - _TICK
+        return start, _day_end(start)
     try:
         # a span back from now: since:7d == the last 7 days
         ago = _need(now, text) if _looks_like_duration(cleaned) else None

@@ -8,7 +8,7 @@ import textwrap
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .model import Explanation, Generation, Hit, IndexStats, IngestReport, Rejected, Results, RunReport, SourceInfo
+from .model import Explanation, Generation, Hit, IndexStats, IngestReport, Rejected, Results, RunReport, SourceInfo, clean_text
 
 __all__ = [
     "iso",
@@ -87,10 +87,22 @@ def results_jsonl(results: Results) -> str:
     return "\n".join(json.dumps(hit_to_dict(h), ensure_ascii=False) for h in results.hits)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV cell starting with one of these is read as a formula by spreadsheets (CSV injection)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """*value* safe in a spreadsheet: text starting with = + - @ (or tab / CR) gets a leading
+    apostrophe, so ``=HYPERLINK(...)`` in a title shows as text and never runs."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: Sequence[Sequence[Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerows(rows)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return buf.getvalue().rstrip("\n")
 
 
@@ -140,7 +152,7 @@ def sources_table(sources: Sequence[SourceInfo]) -> str:
     for s in sources:
         first = s.first.strftime("%Y-%m-%d") if s.first else "-"
         last = s.last.strftime("%Y-%m-%d") if s.last else "-"
-        lines.append(f"{(s.name or '(none)'):<{width}}  {s.articles:>8}  {first:<10}  {last:<10}")
+        lines.append(f"{(_plain(s.name) or '(none)'):<{width}}  {s.articles:>8}  {first:<10}  {last:<10}")
     return "\n".join(lines)
 
 
@@ -184,6 +196,12 @@ def explanation_text(e: Explanation) -> str:
     return "\n".join(lines)
 
 
+def _plain(text: Optional[str]) -> str:
+    """*text* for a terminal: no escape sequence or control character ever reaches it raw
+    (the index cleans text on the way in; this also covers indexes written before that)."""
+    return clean_text(text or "", keep_lines=False)
+
+
 def results_table(results: Results, width: int = 100) -> str:
     """A readable listing for a terminal: rank, title, source · date · score, snippet."""
     lines: List[str] = []
@@ -199,14 +217,14 @@ def results_table(results: Results, width: int = 100) -> str:
     indent = " " * 5
     for h in results.hits:
         lines.append("")
-        lines.append(f"{h.rank:>3}. {h.title or '(untitled)'}")
+        lines.append(f"{h.rank:>3}. {_plain(h.title) or '(untitled)'}")
         when = h.published.strftime("%Y-%m-%d %H:%M UTC") if h.published else "undated"
-        meta = " · ".join(p for p in (h.source or "unknown source", when, f"score {h.score:.2f}") if p)
+        meta = " · ".join(p for p in (_plain(h.source) or "unknown source", when, f"score {h.score:.2f}") if p)
         lines.append(indent + meta)
         if h.url:
-            lines.append(indent + h.url)
+            lines.append(indent + _plain(h.url))
         if h.snippet:
-            lines.extend(textwrap.wrap(h.snippet, width=width, initial_indent=indent, subsequent_indent=indent))
+            lines.extend(textwrap.wrap(_plain(h.snippet), width=width, initial_indent=indent, subsequent_indent=indent))
         if h.duplicates:
             lines.append(indent + f"+ {h.duplicates} near-duplicate cop{'y' if h.duplicates == 1 else 'ies'} (--all shows them)")
     if results.facets:
