@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import errno
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,6 +75,10 @@ def _errors_to_exit(func: F) -> F:
             raise _fail(str(exc)) from None
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                # every write builds a new generation beside the live one, which stays as it was
+                raise _fail(f"{where}no space left on device: nothing was switched, the index is as it was "
+                            f"before this run; free some space and run it again") from None
             raise _fail(f"{where}{exc.strerror or exc}") from None
 
     return wrapper  # type: ignore[return-value]
@@ -296,7 +301,7 @@ def _echo_results(results: Any, fmt: str) -> None:
 @click.option("--lang", help="Only articles in this language (ISO 639-1 code, e.g. he).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="fresh = relevance x freshness (half-life 2 days).")
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Hits per page (1-1000).")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--facets", "facets", is_flag=True, help="Count matches per source, language, day, week and month.")
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
@@ -355,7 +360,7 @@ def query_cmd(
 @main.command("related")
 @click.argument("article_id", metavar="ID")
 @index_option
-@click.option("--limit", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=5, show_default=True, help="Related articles per page (1-1000).")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
 @config_option

@@ -403,7 +403,7 @@ class NewsIndex:
             until=until,
             lang=_lang(lang),
             sort=sort,
-            offset=(page - 1) * limit,
+            offset=0 if page * limit > MAX_DEPTH else (page - 1) * limit,
             limit=limit,
             facets=facet_names,
             window=self._window(sort, page if page * limit <= MAX_DEPTH else 1, limit, collapse),
@@ -436,7 +436,7 @@ class NewsIndex:
             cands = rerank_fresh(
                 cands, now=to_utc(now), score=lambda c: c.score, published=lambda c: c.published, ident=lambda c: c.id
             )
-        hits = self._page(cands, spec, collapse=collapse, marked=lambda langs: (
+        hits = () if page * limit > MAX_DEPTH else self._page(cands, spec, collapse=collapse, marked=lambda langs: (
             highlight_terms(tree, langs=langs) | answer.expanded_terms), copies_by_signature=True)
         warnings.extend(_past_the_end(page, limit, answer.total, hits))
         suggestion = None
@@ -520,7 +520,7 @@ class NewsIndex:
             sources=_names(source),
             exclude_sources=_names(exclude_source),
             lang=_lang(lang),
-            offset=(page - 1) * limit,
+            offset=0 if page * limit > MAX_DEPTH else (page - 1) * limit,
             limit=limit,
             exclude_ids=tuple(i for i in own_copies if i != article_id),
             window=self._window("relevance", page if page * limit <= MAX_DEPTH else 1, limit, collapse),
@@ -531,8 +531,8 @@ class NewsIndex:
         article = self.get(article_id)
         # mark the words the seed article's title shares with each related one
         title_terms = set(analysis.query_terms(article.title)) if article else set()
-        hits = self._page(answer.candidates, spec, collapse=collapse, marked=lambda _langs: title_terms,
-                          copies_by_signature=False)
+        hits = () if page * limit > MAX_DEPTH else self._page(
+            answer.candidates, spec, collapse=collapse, marked=lambda _langs: title_terms, copies_by_signature=False)
         return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit,
                        warnings=_past_the_end(page, limit, answer.total, hits))
 

@@ -383,7 +383,8 @@ class _Parser:
         """Whether one more prefix/fuzzy part fits the budget (warns when it does not)."""
         self.expanding += 1
         if self.expanding > MAX_EXPANDING:
-            self.warnings.append(f"more than {MAX_EXPANDING} prefix or fuzzy words: {value!r} and later ones searched as typed")
+            if self.expanding == MAX_EXPANDING + 1:
+                self.warnings.append(f"more than {MAX_EXPANDING} prefix or fuzzy words: {value!r} and later ones searched as typed")
             return False
         return True
 

@@ -54,8 +54,9 @@ class _PhraseCheck:
             sub = np.zeros(cand.size, dtype=bool)
             sub[docs[todo]] = True
             per_slot = []
+            seen: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}  # a word repeated in the phrase is read once
             for terms in slots:
-                pairs = [tp.positions(sub) for tp in terms]
+                pairs = [seen[id(tp)] if id(tp) in seen else seen.setdefault(id(tp), tp.positions(sub)) for tp in terms]
                 per_slot.append((np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])))
             matched = arrays.phrase_match(per_slot, slop)
             ok[todo] = np.isin(docs[todo], matched)
