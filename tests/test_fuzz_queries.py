@@ -1,5 +1,8 @@
 """Random query strings never raise anything but BadQuery and never expand past the cap.
 
+They include deep nesting (thousands of parentheses, scopes and NOTs) and recursive
+groups, which once ended in RecursionError.
+
 The issue asks for 10,000 random strings (env FUZZ_EXAMPLES, default 10000; ~35 s): parsing + compiling (``explain``, which runs the
 prefix/fuzzy expansion against the index) gets all 10,000; the full search, ~10x dearer,
 gets FUZZ_SEARCH_EXAMPLES (env, default 500). Expansion is asserted by counts, not times.
@@ -28,7 +31,16 @@ PIECES = st.sampled_from(
         "Zoë", "ß", "\u0301", "\u200f", "\x00", "\t", "\n", "🙂", "10:30", "http://x.y/z", "e*", "a~", " ",
     ]
 )
+OPENERS = st.sampled_from(["(", "title:(", "NOT (", "-(", "body:title:", "NOT ", "\"", "(a OR ", "source:("])
+# deep nesting and long repeats, which the plain pieces never build (RecursionError once)
+DEEP = st.one_of(
+    st.tuples(OPENERS, st.integers(1, 3_000), PIECES, st.sampled_from([")", "", ") OR x)"]), st.integers(0, 3_000)).map(
+        lambda t: t[0] * t[1] + t[2] + t[3] * t[4]),
+    st.recursive(PIECES, lambda inner: st.tuples(OPENERS, st.lists(inner, min_size=1, max_size=3), st.sampled_from([")", ""]))
+                 .map(lambda t: t[0] + " ".join(t[1]) + t[2]), max_leaves=40),
+)
 QUERIES = st.one_of(
+    DEEP,
     st.lists(PIECES, min_size=1, max_size=12).map("".join),
     st.lists(st.one_of(PIECES, st.text(max_size=6)), min_size=1, max_size=10).map(" ".join),
     st.text(max_size=40),
