@@ -265,11 +265,19 @@ def index_cmd(
 
 
 def output_options(func: F) -> F:
-    """--json / --jsonl / --csv for every listing command; the terminal table otherwise."""
-    func = click.option("--csv", "fmt", flag_value="csv", help="Print CSV: a header, then one row per item.")(func)
-    func = click.option("--jsonl", "fmt", flag_value="jsonl", help="Print one JSON object per item, one per line.")(func)
-    func = click.option("--json", "fmt", flag_value="json", help="Print one JSON document.")(func)
-    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)  # type: ignore[return-value]
+    """--json / --jsonl / --csv for every listing command (one at most: two is a usage
+    error); the terminal table otherwise. The command gets them as ``fmt``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, as_json: bool = False, as_jsonl: bool = False, as_csv: bool = False, **kwargs: Any) -> Any:
+        chosen = [name for name, on in (("--json", as_json), ("--jsonl", as_jsonl), ("--csv", as_csv)) if on]
+        if len(chosen) > 1:
+            raise click.UsageError(f"{' and '.join(chosen)} cannot be used together: choose one output format")
+        return func(*args, fmt=chosen[0][2:] if chosen else "table", **kwargs)
+
+    out: Any = click.option("--csv", "as_csv", is_flag=True, help="Print CSV: a header, then one row per item.")(wrapper)
+    out = click.option("--jsonl", "as_jsonl", is_flag=True, help="Print one JSON object per item, one per line.")(out)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(out)  # type: ignore[no-any-return]
 
 
 def _echo(fmt: str, value: Any, *, as_json: Callable, as_jsonl: Callable, as_csv: Callable, as_table: Callable) -> None:

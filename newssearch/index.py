@@ -6,6 +6,7 @@ to the engine, and turns what comes back into :class:`~newssearch.model.Results`
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -57,6 +58,16 @@ when copies of one story crowd the top."""
 
 MAX_LIMIT = 1000
 """Largest page size a search accepts."""
+
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "arabic": "ar", "hebrew": "he", "french": "fr",
+    "francais": "fr", "français": "fr", "spanish": "es", "espanol": "es", "español": "es", "italian": "it",
+    "portuguese": "pt", "dutch": "nl", "russian": "ru", "turkish": "tr", "persian": "fa", "farsi": "fa",
+    "swedish": "sv", "danish": "da", "norwegian": "no", "finnish": "fi", "polish": "pl", "czech": "cs",
+    "romanian": "ro", "hungarian": "hu", "greek": "el", "ukrainian": "uk", "urdu": "ur", "chinese": "zh",
+    "japanese": "ja", "korean": "ko", "hindi": "hi", "indonesian": "id", "vietnamese": "vi", "catalan": "ca",
+}
+"""Language names users type for ``lang``, to suggest the ISO 639-1 code the index uses."""
 
 MAX_DEPTH = 10_000
 """Deepest result a page reaches (``page * limit``); a page past it is empty, with a warning
@@ -439,6 +450,8 @@ class NewsIndex:
         hits = () if page * limit > MAX_DEPTH else self._page(cands, spec, collapse=collapse, marked=lambda langs: (
             highlight_terms(tree, langs=langs) | answer.expanded_terms), copies_by_signature=True)
         warnings.extend(_past_the_end(page, limit, answer.total, hits))
+        if answer.total == 0 and (spec.sources or spec.lang):
+            warnings.extend(self._unknown_filters(spec))
         suggestion = None
         if answer.total < SUGGEST_BELOW:
             suggestion = suggest(text, parsed.tree, searcher)
@@ -536,6 +549,24 @@ class NewsIndex:
         return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit,
                        warnings=_past_the_end(page, limit, answer.total, hits))
 
+    def _unknown_filters(self, spec: SearchSpec) -> List[str]:
+        """Warnings for --source / --lang values the index holds no article of, with the
+        close names it does hold (a search that finds nothing should say why)."""
+        st = self._searcher.stats()
+        out: List[str] = []
+        held = {name.casefold(): name for name in st.sources}
+        for name in spec.sources:
+            if name.casefold() not in held:
+                close = difflib.get_close_matches(name.casefold(), list(held), n=3, cutoff=0.5)
+                hint = f"; did you mean {', '.join(repr(held[c]) for c in close)}?" if close else ""
+                out.append(f"no source named {name!r} in this index{hint} (`newssearch sources` lists them)")
+        if spec.lang and spec.lang not in st.languages:
+            code = LANGUAGE_NAMES.get(spec.lang.casefold())
+            has = ", ".join(sorted(st.languages)) or "none"
+            hint = f"; did you mean {code!r}?" if code in st.languages else ""
+            out.append(f"no articles in language {spec.lang!r} (this index has: {has}){hint}")
+        return out
+
     def sources(self) -> Tuple[SourceInfo, ...]:
         """Every source with its article count and first/last publication date, most articles first."""
         return tuple(SourceInfo(s.name, s.articles, s.first, s.last) for s in self._searcher.sources())
@@ -590,7 +621,7 @@ def _past_the_end(page: int, limit: int, total: int, hits: Sequence[Hit]) -> Tup
     """The warning for a page with no hits although the search has matches."""
     if hits or page == 1 or total == 0:
         return ()
-    if page * limit > MAX_DEPTH:
+    if page * limit > MAX_DEPTH and (page - 1) * limit < total:
         return (f"page {page:,} is deeper than the first {MAX_DEPTH:,} results a page can show: "
                 f"narrow the query or export the matches",)
     last = -(-total // limit)

@@ -185,6 +185,12 @@ class Hit:
     duplicate_ids: Tuple[str, ...] = ()
     """Ids of those copies."""
 
+    def to_dict(self) -> Dict[str, object]:
+        """This hit as JSON-ready values (dates as ISO 8601 UTC), the shape of ``--jsonl``."""
+        from .render import hit_to_dict  # render imports this module
+
+        return hit_to_dict(self)
+
 
 SNIPPET_MARK_START = "[["
 SNIPPET_MARK_END = "]]"
@@ -208,6 +214,13 @@ class Results:
     """Counts per facet value over the whole matching set, when asked for."""
     suggestion: Optional[str] = None
     """A corrected query when this one found little, else None."""
+
+    def to_dict(self) -> Dict[str, object]:
+        """The whole answer as JSON-ready values, the shape of ``--json``:
+        ``json.dumps(results.to_dict())`` always works."""
+        from .render import results_to_dict  # render imports this module
+
+        return results_to_dict(self)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)

@@ -1,0 +1,96 @@
+"""Searches that find nothing say why; library inputs and outputs a newsroom script uses.
+
+Each test is written from a case that went wrong silently: a --lang or --source the
+index has no article of, a page past the end, two output formats at once, results that
+json.dumps could not take.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from newssearch import Article, open_index
+from newssearch.cli import main
+
+
+@pytest.fixture(scope="module")
+def ix_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("silent") / "ix"
+    when = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
+    with open_index(path, create=True) as ix:
+        ix.add([
+            Article(title=f"Harbour strike day {i}", body="Dock workers stopped the cranes at the harbour.",
+                    source="Reuters" if i % 2 else "Coastal Times", lang="en", published=when,
+                    url=f"https://port.example/{i}")
+            for i in range(25)
+        ] + [Article(title="Hafenstreik", body="Die Hafenarbeiter streiken im Hafen.", source="Hafenblatt", lang="de",
+                     published=when, url="https://hafen.example/1")])
+    return path
+
+
+def cli(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_lang_name_the_index_does_not_use_says_so_and_suggests_the_code(ix_path):
+    res = cli("query", "--index", str(ix_path), "harbour", "--lang", "english")
+    assert res.exit_code == 0
+    assert "0 results" in res.stdout
+    assert "no articles in language 'english'" in res.stdout
+    assert "de, en" in res.stdout and "did you mean 'en'" in res.stdout
+
+
+def test_a_source_name_close_to_one_the_index_has(ix_path):
+    res = cli("query", "--index", str(ix_path), "harbour", "--source", "Reuters News")
+    assert "no source named 'Reuters News'" in res.stdout
+    assert "did you mean 'Reuters'" in res.stdout
+    with open_index(ix_path) as ix:
+        warnings = ix.search("harbour", source="Coastal Tims").warnings
+    assert any("'Coastal Times'" in w for w in warnings), warnings
+
+
+def test_a_known_source_that_simply_has_no_match_gets_no_such_warning(ix_path):
+    with open_index(ix_path) as ix:
+        res = ix.search("cranes", source="Hafenblatt")
+    assert res.total == 0
+    assert not any("no source named" in w for w in res.warnings)
+
+
+def test_a_page_past_the_end_warns(ix_path):
+    res = cli("query", "--index", str(ix_path), "harbour", "--page", "9999")
+    assert res.exit_code == 0
+    assert "page 9,999 is past the end: 25 results make 3 pages" in res.stdout
+
+
+def test_two_output_formats_are_a_usage_error(ix_path):
+    for pair in (("--json", "--csv"), ("--jsonl", "--json")):
+        res = cli("query", "--index", str(ix_path), "harbour", *pair)
+        assert res.exit_code == 2
+        assert "cannot be used together" in res.stderr
+    res = cli("sources", "--index", str(ix_path), "--csv", "--json")
+    assert res.exit_code == 2
+
+
+def test_n_is_short_for_limit(ix_path):
+    res = cli("query", "--index", str(ix_path), "harbour", "-n", "2", "--json")
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)["hits"]) == 2
+
+
+def test_results_and_hits_are_json_ready(ix_path):
+    with open_index(ix_path) as ix:
+        res = ix.search("harbour", limit=3, facets=True)
+    doc = json.loads(json.dumps(res.to_dict()))
+    assert doc["total"] == 25 and len(doc["hits"]) == 3
+    assert doc["hits"][0]["published"] == "2025-06-02T09:00:00Z"
+    assert json.loads(json.dumps(res.hits[0].to_dict()))["id"] == res.hits[0].id
+
+
+def test_since_takes_a_string_or_a_date(ix_path):
+    with open_index(ix_path) as ix:
+        assert ix.search("harbour", since="2025-06-01").total == 25
+        assert ix.search("harbour", since=date(2025, 6, 3)).total == 0
+        assert ix.search("harbour", until="2025-06-02").total == 25  # a bare day covers that whole day
