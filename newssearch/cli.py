@@ -35,6 +35,7 @@ from .render import (
     rejects_jsonl,
     results_csv,
     results_jsonl,
+    FACET_SORTS,
     results_table,
     results_to_dict,
     run_line,
@@ -310,8 +311,10 @@ def _echo_results(results: Any, fmt: str) -> None:
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="fresh = relevance x freshness (half-life 2 days).")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Hits per page (1-1000).")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Which page of results (1-based).")
 @click.option("--facets", "facets", is_flag=True, help="Count matches per source, language, day, week and month.")
+@click.option("--facet-sort", type=click.Choice(FACET_SORTS), default="auto", show_default=True,
+              help="Order of facet values: auto = dates newest first, others by count; count; value.")
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
 @click.option("--explain", is_flag=True, help="Print how the query was parsed and compiled, then stop.")
 @config_option
@@ -330,12 +333,27 @@ def query_cmd(
     limit: int,
     page: int,
     facets: bool,
+    facet_sort: str,
     show_all: bool,
     explain: bool,
     config_path: Optional[Path],
     fmt: str,
 ) -> None:
-    """Search the index for TEXT (see the README for the query language)."""
+    """Search the index for TEXT, best matches first.
+
+    \b
+    Query syntax:
+      mali coup              every word (stems and accents folded: Goita = Goïta)
+      "coup plot"~3          a phrase; ~N lets the words be N positions apart
+      coup OR junta          either (OR, AND, NOT only in capitals)
+      -rumour, NOT rumour    leave out;  (coup OR junta) mali  groups
+      title:coup body:x      in the title / body (also intitle:, intext:)
+      source:"Al Jazeera"    exact outlet;  lang:he  language;  site:bbc.co.uk  domain
+      url:sport              words of the address
+      elect*  Goitta~  x~2   prefix; fuzzy (1 or 2 edits)
+      when:7d since:2025-08-01 until:2025-08-31 date:[2025-08 TO *] today, last week
+    Bad syntax never fails: it is repaired and a warning says how.
+    """
     now = _now()
     with open_index(_index_from(config_path, index_path)) as ix:
         if explain:
@@ -362,6 +380,9 @@ def query_cmd(
         else:
             click.echo(explanation_text(explanation))
         return
+    if fmt == "table":
+        click.echo(results_table(results, facet_sort=facet_sort))
+        return
     _echo_results(results, fmt)
 
 
@@ -369,7 +390,7 @@ def query_cmd(
 @click.argument("article_id", metavar="ID")
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=5, show_default=True, help="Related articles per page (1-1000).")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Which page of results (1-based).")
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
 @config_option
 @output_options

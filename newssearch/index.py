@@ -543,7 +543,7 @@ class NewsIndex:
             raise ArticleNotFound(f"no article with id {article_id!r} in {self.path}")
         article = self.get(article_id)
         # mark the words the seed article's title shares with each related one
-        title_terms = set(analysis.query_terms(article.title)) if article else set()
+        title_terms = _content_terms(article.title) if article else set()
         hits = () if page * limit > MAX_DEPTH else self._page(
             answer.candidates, spec, collapse=collapse, marked=lambda _langs: title_terms, copies_by_signature=False)
         return Results(total=answer.total, hits=hits, query=f"related:{article_id}", page=page, limit=limit,
@@ -601,6 +601,16 @@ class NewsIndex:
 def engine_rejects(writer: EngineWriter) -> List[Rejected]:
     """Articles the engine itself refused (a cluster's per-item error), as rejects with its reason."""
     return [Rejected(f"article {article_id}", None, reason) for article_id, reason in getattr(writer, "rejected", ())]
+
+
+def _content_terms(text: str) -> Set[str]:
+    """Analysed terms of *text*'s words but its stop words ("to", "the"): what marks a related article."""
+    out: Set[str] = set()
+    for word in text.split():
+        folded = analysis.query_terms(word, stem=False)
+        if folded and not all(t in fallback.STOP_WORDS for t in folded):
+            out.update(analysis.query_terms(word))
+    return out
 
 
 def _whole(name: str, value: object) -> int:

@@ -116,14 +116,22 @@ def results_csv(results: Results) -> str:
     return _csv(rows)
 
 
-def facets_table(facets: Mapping[str, Mapping[str, int]], top: int = 10) -> str:
-    """Facet counts as small two-column tables, the largest values first (dates in order)."""
+FACET_SORTS = ("auto", "count", "value")
+"""``auto``: dates newest first, other facets by count; ``count``: every facet by count;
+``value``: by value (dates oldest first, names A-Z)."""
+
+
+def facets_table(facets: Mapping[str, Mapping[str, int]], top: int = 10, sort: str = "auto") -> str:
+    """Facet counts as small two-column tables: the *top* values of each, in *sort* order."""
     lines: List[str] = []
     for name, counts in facets.items():
         lines.append("")
         lines.append(f"{name}:")
-        if name in ("day", "week", "month"):
-            items = list(counts.items())[-top:]
+        dated = name in ("day", "week", "month")
+        if sort == "value":
+            items = sorted(counts.items())[:top]
+        elif dated and sort == "auto":
+            items = sorted(counts.items(), reverse=True)[:top]  # the newest periods, newest first
         else:
             items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
         if not items:
@@ -202,7 +210,7 @@ def _plain(text: Optional[str]) -> str:
     return clean_text(text or "", keep_lines=False)
 
 
-def results_table(results: Results, width: int = 100) -> str:
+def results_table(results: Results, width: int = 100, facet_sort: str = "auto") -> str:
     """A readable listing for a terminal: rank, title, source · date · score, snippet."""
     lines: List[str] = []
     for w in results.warnings:
@@ -228,7 +236,7 @@ def results_table(results: Results, width: int = 100) -> str:
         if h.duplicates:
             lines.append(indent + f"+ {h.duplicates} near-duplicate cop{'y' if h.duplicates == 1 else 'ies'} (--all shows them)")
     if results.facets:
-        lines.append(facets_table(results.facets))
+        lines.append(facets_table(results.facets, sort=facet_sort))
     return "\n".join(lines)
 
 

@@ -94,3 +94,42 @@ def test_since_takes_a_string_or_a_date(ix_path):
         assert ix.search("harbour", since="2025-06-01").total == 25
         assert ix.search("harbour", since=date(2025, 6, 3)).total == 0
         assert ix.search("harbour", until="2025-06-02").total == 25  # a bare day covers that whole day
+
+
+def test_query_help_shows_the_syntax_and_every_option_has_help():
+    import click
+
+    res = cli("query", "--help")
+    assert "Query syntax:" in res.stdout and '"coup plot"~3' in res.stdout and "when:7d" in res.stdout
+    missing = []
+    for name, cmd in main.commands.items():
+        subs = cmd.commands.values() if isinstance(cmd, click.Group) else [cmd]
+        for c in subs:
+            missing += [(name, p.opts) for p in c.params if isinstance(p, click.Option) and not p.hidden and not p.help]
+    assert missing == []
+
+
+def test_date_facets_list_the_newest_periods_first(tmp_path):
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add([Article(title=f"Harbour day {d}", body="harbour", source="S", url=f"https://x.example/{d}",
+                        published=datetime(2025, 1, 1, tzinfo=timezone.utc).replace(day=d)) for d in range(1, 29)])
+    res = cli("query", "--index", str(tmp_path / "ix"), "harbour", "--facets")
+    day_block = res.stdout.split("day:")[1].split("week:")[0].split()
+    assert day_block[0] == "2025-01-28" and day_block[2] == "2025-01-27"
+    res = cli("query", "--index", str(tmp_path / "ix"), "harbour", "--facets", "--facet-sort", "value")
+    assert res.stdout.split("day:")[1].split()[0] == "2025-01-01"
+
+
+def test_related_never_marks_stop_words(tmp_path):
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add([
+            Article(title="Ferry to resume crossings to the island", body="The ferry will resume crossings to the island.",
+                    source="A", url="https://a.example/1"),
+            Article(title="Island ferry crossings resume", body="Crossings to the island resume as the ferry returns to it.",
+                    source="B", url="https://b.example/2"),
+        ])
+        seed = ix.search('"resume crossings"').hits[0].id
+        hits = ix.related(seed).hits
+    assert hits
+    assert "[[to]]" not in hits[0].snippet and "[[the]]" not in hits[0].snippet
+    assert "[[ferry]]" in hits[0].snippet.lower() or "[[island]]" in hits[0].snippet.lower()
