@@ -10,6 +10,7 @@ with a change (truncated, date dropped, encoding guessed) is followed by an Inge
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from datetime import datetime
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ..errors import BadInput, FetchFailed
 from ..model import Article, IngestWarning, Rejected
+from . import limits
 from .aggregator import looks_like_aggregator, parse_aggregator
 from .feeds import looks_like_feed, parse_feed
 from .fetch import STATE_FILE, FetchState, fetch, is_url
@@ -26,7 +28,7 @@ from .fields import check_fields
 from .html import looks_like_html, parse_html
 from .jsonl import parse_json, parse_jsonl
 from .plaintext import parse_text
-from .source import READ_ERRORS, Input, open_bytes, open_file, open_stream
+from .source import READ_ERRORS, Input, NotRegularFile, open_bytes, open_file, open_stream
 from .tabular import parse_csv, parse_tsv
 from .text import bom_encoding, looks_binary
 
@@ -169,19 +171,46 @@ def _read_input(inp: Input, as_of: Optional[datetime], format: Optional[str],
         if isinstance(found, Rejected):
             yield found
             return
-        yield from READERS[found](inp, as_of=as_of or inp.mtime, fields=fields)
+        yield from _bounded(inp.name, READERS[found](inp, as_of=as_of or inp.mtime, fields=fields))
+
+
+def _bounded(name: str, records: Iterator[Record]) -> Iterator[Record]:
+    """*records*, stopped after MAX_BAD_IN_A_ROW rejects with no good record between:
+    a file of garbage (a million lines of ``x``) costs a bounded time and report."""
+    limit = limits.MAX_BAD_IN_A_ROW
+    in_a_row = 0
+    for record in records:
+        yield record
+        if isinstance(record, Article):
+            in_a_row = 0
+        elif isinstance(record, Rejected):
+            in_a_row += 1
+            if in_a_row >= limit:
+                yield Rejected(name, None, f"{in_a_row:,} bad records in a row (MAX_BAD_IN_A_ROW): "
+                                           "the rest of the file is skipped")
+                return
+
+
+def _open_error(path: Path, exc: OSError) -> str:
+    """The one-line reason a file could not be opened."""
+    if isinstance(exc, NotRegularFile):
+        return str(exc)
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (too many levels of links): skipped"
+    if isinstance(exc, FileNotFoundError):
+        return "broken symbolic link (its target does not exist)" if os.path.islink(path) else "no such file or directory"
+    return f"cannot read: {exc.strerror or exc}"
 
 
 def _read_file(path: Path, as_of: Optional[datetime], format: Optional[str],
                fields: Optional[Mapping[str, str]]) -> Iterator[Record]:
-    name = str(path)
-    if not path.exists():
-        yield Rejected(name, None, "no such file or directory")
-        return
     try:
         inp = open_file(path)
-    except READ_ERRORS as exc:
-        yield Rejected(name, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+    except OSError as exc:
+        yield Rejected(str(path), None, _open_error(path, exc))
+        return
+    except READ_ERRORS as exc:  # a .gz too broken to start unpacking
+        yield Rejected(str(path), None, f"cannot read: {exc}")
         return
     yield from _read_input(inp, as_of, format, fields)
 
@@ -233,15 +262,37 @@ def _matches(rel: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[Path]:
-    # sorted and hidden-free so that two runs over the same tree read the same order
-    for folder, dirs, files in os.walk(root):
+def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator[Union[Path, Rejected, IngestWarning]]:
+    # sorted and hidden-free so that two runs over the same tree read the same order.
+    # Symbolic links to directories are not followed (a link to a parent would walk for
+    # ever, one to / the whole disk); a folder seen before (a bind mount) is not walked
+    # again; a folder that cannot be listed is a Rejected, not a silent gap.
+    errors: list[OSError] = []
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(root, onerror=errors.append):
+        yield from _walk_errors(errors)
+        try:
+            info = os.stat(folder)
+        except OSError as exc:
+            errors.append(exc)
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            dirs[:] = []
+            yield IngestWarning(folder, None, "directory already walked (a mount or link loop): not read again")
+            continue
+        seen.add((info.st_dev, info.st_ino))
         if any(marker in files for marker in _INDEX_MARKERS):
             dirs[:] = []
             continue  # an index (perhaps the one being written): not news
         rel_dir = Path(folder).relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _matches(prefix + d, exclude))
+        kept = sorted(d for d in dirs if not d.startswith(".") and not _matches(prefix + d, exclude))
+        dirs[:] = [d for d in kept if not os.path.islink(os.path.join(folder, d))]
+        for name in kept:
+            if name not in dirs:
+                yield IngestWarning(os.path.join(folder, name), None,
+                                    "symbolic link to a directory: not followed (name it to read it)")
         for name in sorted(files):
             rel = prefix + name
             if name.startswith(".") or _matches(rel, exclude):
@@ -251,6 +302,29 @@ def _walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterato
                     yield Path(folder, name)
             elif _ending(name) and name.split(".", 1)[0].lower() not in _NOT_NEWS:
                 yield Path(folder, name)
+    yield from _walk_errors(errors)
+
+
+def _walk_errors(errors: list[OSError]) -> Iterator[Rejected]:
+    for exc in errors:
+        where = exc.filename if exc.filename is not None else "?"
+        yield Rejected(str(where), None, f"cannot read directory: {exc.strerror or exc}")
+    errors.clear()
+
+
+Planned = Union[str, Path, Rejected, IngestWarning]
+
+
+def _plan(paths: Iterable[PathLike], include: Sequence[str], exclude: Sequence[str]) -> list[Planned]:
+    out: list[Planned] = []
+    for given in paths:
+        text = str(given)
+        if text == STDIN or is_url(text):
+            out.append(text)
+            continue
+        path = Path(given)
+        out.extend(_walk(path, include, exclude) if path.is_dir() else [path])
+    return out
 
 
 def plan_inputs(paths: Iterable[PathLike], *, include: Sequence[str] = (),
@@ -261,16 +335,10 @@ def plan_inputs(paths: Iterable[PathLike], *, include: Sequence[str] = (),
     *include* globs are given, which then choose the files — files without a known ending
     or named like project files (README, LICENSE ...) are skipped. Globs match the path
     relative to the directory or the bare file name. A path named outright is always read.
+    Symbolic links to directories inside a walked directory are not followed; a folder
+    that cannot be listed is left out here and reported by :func:`read_paths`.
     """
-    out: list[Union[str, Path]] = []
-    for given in paths:
-        text = str(given)
-        if text == STDIN or is_url(text):
-            out.append(text)
-            continue
-        path = Path(given)
-        out.extend(_walk(path, include, exclude) if path.is_dir() else [path])
-    return out
+    return [item for item in _plan(paths, include, exclude) if isinstance(item, (str, Path))]
 
 
 def read_paths(
@@ -293,14 +361,16 @@ def read_paths(
     (number, total, name) before each input, for progress display.
     """
     _check(format, fields)
-    return _read_all(plan_inputs(paths, include=include, exclude=exclude), as_of, format, fields,
-                     stdin, fetch_state, on_input)
+    return _read_all(_plan(paths, include, exclude), as_of, format, fields, stdin, fetch_state, on_input)
 
 
-def _read_all(inputs: list[Union[str, Path]], as_of: Optional[datetime], format: Optional[str],
+def _read_all(inputs: list[Planned], as_of: Optional[datetime], format: Optional[str],
               fields: Optional[Mapping[str, str]], stdin: Optional[IO[bytes]],
               state: Optional[FetchState], on_input: Optional[Callable[[int, int, str], None]]) -> Iterator[Record]:
     for number, item in enumerate(inputs, 1):
+        if isinstance(item, (Rejected, IngestWarning)):
+            yield item  # found by the walk: a folder that cannot be listed, a link not followed
+            continue
         if on_input:
             on_input(number, len(inputs), str(item))
         if item == STDIN:

@@ -24,6 +24,10 @@ __all__ = ["parse_feed", "looks_like_feed"]
 Record = Union[Article, Rejected, IngestWarning]
 
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
+# the same declaration in the wide encodings an XML parser detects on its own (no BOM, no
+# declaration our decoding would see): the check must see what the parser sees
+_WIDE_ENTITY_DECL = re.compile(b"|".join(re.escape("<!ENTITY".encode(enc)) for enc in
+                                         ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")), re.IGNORECASE)
 _FEED_ROOT = re.compile(r"<(?:rss|feed|rdf:RDF|RDF)\b", re.IGNORECASE)
 _ITEM_START = re.compile(r"<(?:item|entry)\b", re.IGNORECASE)
 
@@ -77,8 +81,8 @@ def parse_feed(inp: Input, *, as_of: Optional[datetime] = None,
         yield Rejected(name, None, "empty file")
         return
     entity = _ENTITY_DECL.search(text)
-    if entity:
-        line = text.count("\n", 0, entity.start()) + 1
+    if entity or (b"\x00" in data[:1024] and _WIDE_ENTITY_DECL.search(data)):
+        line = text.count("\n", 0, entity.start()) + 1 if entity else None
         yield Rejected(name, line, "XML entity declarations are refused (entity expansion or external entities)")
         return
     headers = {"content-type": f"application/xml; charset={inp.charset}"} if inp.charset else {}
@@ -100,7 +104,12 @@ def parse_feed(inp: Input, *, as_of: Optional[datetime] = None,
     source = html_to_text(feed.get("title") or "") or urlsplit(link).hostname or ""
     lang = (feed.get("language") or "").split("-")[0].split("_")[0]
     # feedparser gives no line numbers: find each item's start tag so rejects can say where
-    starts = [text.count("\n", 0, m.start()) + 1 for m in _ITEM_START.finditer(text)]
+    starts: list[int] = []
+    item_line, at = 1, 0
+    for match in _ITEM_START.finditer(text):  # counted on from the last one: linear, not quadratic
+        item_line += text.count("\n", at, match.start())
+        at = match.start()
+        starts.append(item_line)
     lines = starts if len(starts) == len(parsed.entries) else [None] * len(parsed.entries)
     for index, (entry, line) in enumerate(zip(parsed.entries, lines), 1):
         label = "" if line else f"item {index}: "

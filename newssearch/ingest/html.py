@@ -150,7 +150,9 @@ def parse_html(inp: Input, *, as_of: Optional[datetime] = None,
     """Read one HTML article page into one Article. *fields* is ignored."""
     name = inp.name
     try:
-        data = read_all(inp)
+        # never more than one byte past the page limit: a 2 GB page is refused having read 16 MiB
+        data = inp.stream.read(limits.MAX_PAGE_BYTES + 1) if limits.MAX_PAGE_BYTES < limits.MAX_DOCUMENT_BYTES \
+            else read_all(inp)
     except READ_ERRORS as exc:
         yield Rejected(name, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
         return

@@ -85,21 +85,65 @@ def _one(name: str, line: Optional[int], record: Any, as_of: Optional[datetime],
     yield article
 
 
+_BLANK = b" \t\r\n\f\v"
+
+
+def _blank_run(buf: bytes) -> int:
+    """How many bytes at the start of *buf* are whole blank (whitespace-only) lines."""
+    blank = len(buf) if buf.isspace() else len(buf) - len(buf.lstrip(_BLANK))
+    return buf.rfind(b"\n", 0, blank) + 1
+
+
+_PIECE = 1024 * 1024
+
+
+def _readline(stream: Any, limit: int) -> Optional[bytes]:
+    """The next line (b"" at the end), or None when it is longer than *limit*: read in
+    pieces, so an overlong line costs about *limit* bytes of memory, not twice that."""
+    line = stream.readline(min(limit + 1, _PIECE))
+    if len(line) < _PIECE or line.endswith(b"\n"):
+        return None if len(line) > limit else line
+    parts, total = [line], len(line)
+    while total <= limit:
+        piece = stream.readline(min(limit + 1 - total, _PIECE))
+        if not piece:
+            break
+        parts.append(piece)
+        total += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    if total > limit:
+        return None
+    return b"".join(parts)
+
+
 def _read_lines(inp: Input, as_of: Optional[datetime], fields: Optional[Mapping[str, str]],
                 first: int = 1) -> Iterator[Record]:
     name, number = inp.name, first - 1
     limit = limits.MAX_RECORD_BYTES
     try:
         while True:
-            raw = inp.stream.readline(limit + 1)
+            # blank lines are consumed a buffer at a time, not a line at a time: a gigabyte
+            # of newlines then costs what unpacking it costs, not 10^9 trips round this loop
+            while True:
+                buf = inp.stream.peek(64 * 1024)
+                cut = _blank_run(buf) if buf[:1].isspace() else 0
+                if not cut:
+                    break
+                number += buf.count(b"\n", 0, cut)
+                inp.stream.read(cut)
+            raw = _readline(inp.stream, limit)
+            if raw is None:
+                number += 1
+                yield Rejected(name, number, f"line longer than MAX_RECORD_BYTES ({limit:,} bytes): skipped")
+                while True:  # the rest of the line is read and dropped a MiB at a time, never held
+                    chunk = inp.stream.readline(_PIECE)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+                continue
             if not raw:
                 break
             number += 1
-            if len(raw) > limit:
-                yield Rejected(name, number, f"line longer than MAX_RECORD_BYTES ({limit:,} bytes): skipped")
-                while raw and not raw.endswith(b"\n"):  # skip the rest of the line unread
-                    raw = inp.stream.readline(1024 * 1024)
-                continue
             # decoded line by line, so that one line in a legacy encoding costs a warning on
             # that line, not the file
             try:

@@ -38,3 +38,17 @@ FETCH_TIMEOUT = 30.0
 
 MAX_REDIRECTS = 5
 """Redirects followed for one URL."""
+
+FETCH_DEADLINE = 120.0
+"""Seconds one URL may take in all (connecting, redirects, headers and body); a server that
+drips its answer a byte at a time is cut off here even though each read is within
+FETCH_TIMEOUT."""
+
+MAX_BAD_IN_A_ROW = 10_000
+"""Rejected records in a row, with no good one between, after which the rest of a file is
+skipped with one more Rejected saying so: a file of garbage lines costs a bounded time and
+a bounded report. Blank lines are skipped, not counted."""
+
+MAX_CSV_COLUMNS = 10_000
+"""Most columns a CSV/TSV header may have; a wider file is refused (each row would cost a
+mapping of every column: 10^6 columns are ~100 MB a row)."""

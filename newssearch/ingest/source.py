@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import stat
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,13 +19,18 @@ from typing import IO, Optional
 from . import limits
 from .text import declared_charset, decode
 
-__all__ = ["Input", "TooLarge", "READ_ERRORS", "open_file", "open_bytes", "open_stream", "read_all", "read_text"]
+__all__ = ["Input", "TooLarge", "NotRegularFile", "READ_ERRORS", "file_kind", "open_file", "open_bytes", "open_stream",
+           "read_all", "read_text"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class TooLarge(OSError):
     """Input past one of the size limits in :mod:`newssearch.ingest.limits`."""
+
+
+class NotRegularFile(OSError):
+    """A path that names a FIFO, socket, device or directory: never opened for reading."""
 
 
 READ_ERRORS = (OSError, EOFError, zlib.error)
@@ -108,11 +115,46 @@ def _wrap(name: str, raw: IO[bytes], hint: str) -> tuple[IO[bytes], str, bool]:
     return io.BufferedReader(unpacked, buffer_size=8 * 1024), hint, True
 
 
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def file_kind(mode: int) -> str:
+    """What a stat mode names, for messages: "a regular file", "a named pipe (FIFO)" ..."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((kind for test, kind in _KINDS if test(mode)), "not a file")
+
+
+def _not_regular(mode: int) -> NotRegularFile:
+    return NotRegularFile(f"not a regular file but {file_kind(mode)}: skipped")
+
+
 def open_file(path: Path) -> Input:
-    """Open the file at *path* (gzip'd or not) as an Input; raises OSError when it cannot."""
-    raw = path.open("rb")
+    """Open the file at *path* (gzip'd or not) as an Input; raises OSError when it cannot.
+
+    Only regular files (or symbolic links to one) are opened: a FIFO would block the
+    read forever and a device may never end, so anything else is a NotRegularFile, found
+    by ``stat`` before any open. The open itself does not block either (O_NONBLOCK, then
+    checked again on the open descriptor), in case the path was swapped in between.
+    """
+    info = os.stat(path)  # follows links; a link loop is an OSError (ELOOP) here
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(info.st_mode)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_BINARY", 0))
     try:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(info.st_mode)
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    raw = os.fdopen(fd, "rb")
+    try:
+        mtime = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
         stream, hint, gzipped = _wrap(str(path), raw, path.name)
     except BaseException:
         raw.close()

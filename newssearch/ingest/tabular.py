@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from typing import Iterator, Mapping, Optional, Union
 
@@ -53,7 +54,10 @@ def _parse(inp: Input, delimiter: Optional[str], as_of: Optional[datetime],
     if csv.field_size_limit() < limits.MAX_DOCUMENT_BYTES:
         csv.field_size_limit(limits.MAX_DOCUMENT_BYTES)
     text = text.replace("\x00", "")
-    delimiter = delimiter or _delimiter(text.lstrip("\ufeff").split("\n", 1)[0])
+    if not delimiter:
+        bom = re.match("\ufeff*", text).end()  # type: ignore[union-attr]  # (it always matches)
+        newline = text.find("\n", bom)
+        delimiter = _delimiter(text[bom:] if newline < 0 else text[bom:newline])  # no copy of the rest
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: Optional[list[str]] = None
     end = 0  # physical line where the previous record ended
@@ -71,6 +75,10 @@ def _parse(inp: Input, delimiter: Optional[str], as_of: Optional[datetime],
         if not any(cell.strip() for cell in row):
             continue  # blank line
         if header is None:
+            if len(row) > limits.MAX_CSV_COLUMNS:
+                yield Rejected(name, start, f"header has {len(row):,} columns, more than MAX_CSV_COLUMNS "
+                                            f"({limits.MAX_CSV_COLUMNS:,}): refused")
+                return
             header = [cell.strip().lstrip("\ufeff") for cell in row]
             known = {h.lower() for h in header}
             wanted = [overrides.get(f) for f in ("title", "body")] + list(ALIASES["title"] + ALIASES["body"])

@@ -26,6 +26,9 @@ _BOMS = (
 # C0/C1 controls except tab, newline, carriage return; plus the NUL's cousins that
 # editors and scrapers leave behind. They carry no text and break terminals and CSV.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# half of a UTF-16 pair with no other half: JSON's "\ud800" decodes to one, and no UTF-8
+# output (terminal, --json, --csv) can print it
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 
@@ -77,12 +80,15 @@ def decode(data: bytes, declared: Optional[str] = None) -> tuple[str, Optional[s
 
 
 def clean(text: str) -> str:
-    """*text* without control characters, line ends as ``\\n``, normalised to NFC."""
+    """*text* without control characters, line ends as ``\\n``, lone surrogates (a JSON
+    ``"\\ud800"`` escape) as U+FFFD, normalised to NFC: always encodable as UTF-8."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     # ASCII is NFC already; skipping the call is most of this function's cost on English text
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", text))
 
 
 _BLOCK = frozenset(
