@@ -7,11 +7,16 @@ escapes all article text and marks with ``<mark>``.
 """
 from __future__ import annotations
 
+import functools
+import heapq
 import html
 import re
-from typing import AbstractSet, Callable, List, Optional, Tuple
+import unicodedata
+from typing import AbstractSet, Callable, Dict, Iterator, List, Optional, Tuple
 
 from .analysis import find_terms
+from .analysis.arabic import fold_arabic
+from .analysis.hebrew import fold_hebrew
 from .model import SNIPPET_MARK_END, SNIPPET_MARK_START
 
 __all__ = ["make_snippet", "make_snippet_html", "make_snippets", "SNIPPET_WIDTH"]
@@ -33,22 +38,88 @@ _GIVE_UP = 2400
 """Read no further than this when nothing matched (the match was in the title)."""
 
 
-def _hint(text: str, terms: AbstractSet[str]) -> int:
-    """Where in *text* a query term probably occurs, by a cheap C-level search; -1 if unsure.
+# what may sit inside a word between the letters a term is made of: quote marks (gershayim
+# in צה"ל, an apostrophe), Latin combining accents, Hebrew points (niqqud), Arabic harakat
+_INSIDE = "[\"'\u05f3\u05f4\u2019\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670]*"
+_FOLDS: Dict[str, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    """*ch* as one folded character (ï -> i, Arabic and Hebrew letter forms unified), else itself."""
+    if ch not in _FOLDS:
+        folded = ch
+        if "\u0600" <= ch <= "\u06ff":
+            folded = fold_arabic(ch)
+        elif "\u05d0" <= ch <= "\u05ea":
+            folded = fold_hebrew(ch)
+        else:
+            base = unicodedata.normalize("NFD", ch)[:1]
+            folded = base if base.isalpha() else ch
+        _FOLDS[ch] = folded if len(folded) == 1 else ch
+    return _FOLDS[ch]
+
+
+def _hints(text: str, terms: AbstractSet[str]) -> Optional[List[Iterator[int]]]:
+    """Where in *text* query terms probably occur, by cheap C-level searches: passes of
+    positions, each in order; None when the searches cannot say (no term long enough,
+    offsets that would drift).
 
     Terms are folded and stemmed ("compani"), surfaces are not ("Companies"), but a
-    term minus its last two characters is nearly always a prefix of the lower-cased
-    surface. This only guides where to analyse; what gets marked is decided by the
-    real analysis, so a wrong hint costs time, never correctness.
+    term minus its last two characters is nearly always a prefix of the folded surface.
+    The first pass looks for those prefixes in the lower-cased text (``str.find``, the
+    fast path); a second, for text with other letters, folds accents and letter forms and
+    allows niqqud and gershayim between letters (Goïta, צה"ל). This only guides where to
+    analyse; what gets marked is decided by the real analysis, so a wrong hint (a prefix
+    inside "organising" for "gantz") costs time, never a match.
     """
-    prefixes = [t[: max(3, len(t) - 2)] for t in terms if len(t) >= 3]
+    prefixes = tuple(sorted({t[: max(3, len(t) - 2)] for t in terms if len(t) >= 2}, key=len, reverse=True))
     if not prefixes:
-        return -1
+        return None
     low = text.lower()
     if len(low) != len(text):  # a few characters lower-case to two; offsets would drift
-        return -1
-    found = [i for i in (low.find(p) for p in prefixes) if i != -1]
-    return min(found) if found else -1
+        return None
+    passes: List[Iterator[int]] = [_occurrences(low, prefixes)]
+    if not low.isascii():
+        passes.append(_folded_occurrences(low, prefixes))
+    return passes
+
+
+def _occurrences(low: str, prefixes: Tuple[str, ...]) -> Iterator[int]:
+    """Every position of any of *prefixes* in *low*, in order (merged ``str.find`` scans)."""
+    heap = [(i, p) for p in prefixes if (i := low.find(p)) != -1]
+    heapq.heapify(heap)
+    while heap:
+        i, p = heap[0]
+        yield i
+        nxt = low.find(p, i + 1)
+        if nxt == -1:
+            heapq.heappop(heap)
+        else:
+            heapq.heapreplace(heap, (nxt, p))
+
+
+def _folded_occurrences(low: str, prefixes: Tuple[str, ...]) -> Iterator[int]:
+    """The second pass, lazily: folding costs more than the plain scan, so it only runs
+    when that found no real match."""
+    for m in _pattern(prefixes).finditer(_folded(low)):
+        yield m.start()
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(prefixes: Tuple[str, ...]) -> "re.Pattern[str]":
+    return re.compile("|".join(_INSIDE.join(map(re.escape, p)) for p in prefixes))
+
+
+def _folded(low: str) -> str:
+    """*low* with every letter folded to one character (same length, same offsets)."""
+    return low.translate({ord(ch): _fold_char(ch) for ch in set(low) if ord(ch) > 127})
+
+
+def _word_at(text: str, i: int) -> Tuple[int, int]:
+    """[start, end) of the whitespace-delimited word holding position *i* of *text*."""
+    start = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i)) + 1
+    ends = [e for e in (text.find(" ", i), text.find("\n", i)) if e != -1]
+    return start, min(ends) if ends else len(text)
 
 
 def _analysed(text: str, start: int, end: int, terms: AbstractSet[str], lang: Optional[str]):
@@ -71,12 +142,19 @@ def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tupl
     analysed; failing that, the text is analysed a chunk at a time from the start,
     stopping once every query term was seen, or enough was read and something matched.
     """
-    hint = _hint(text, terms)
-    if hint != -1:
-        # a window twice a snippet's width around the hint: enough to pick the best passage
-        spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, terms, lang)
-        if spans:
-            return spans
+    checked = set()  # words already analysed, by their start
+    for hints in _hints(text, terms) or ():
+        for hint in hints:  # every likely place in turn, until one holds a real match
+            start, end = _word_at(text, hint)
+            if start in checked:
+                continue
+            checked.add(start)
+            if not find_terms(text[start:end], terms, lang=lang):
+                continue  # a prefix inside another word: one word analysed, not a window
+            # a window twice a snippet's width around the match: enough to pick the best passage
+            spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, terms, lang)
+            if spans:
+                return spans
     spans = []
     seen: set = set()
     start, n = 0, len(text)
