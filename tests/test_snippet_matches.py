@@ -17,7 +17,7 @@ import pytest
 from newssearch import analysis
 from newssearch.snippets import make_snippets
 
-from .conftest import CORPORA, need_shared
+from .conftest import AS_OF, CORPORA, need_shared
 
 FILLER = ("The committee kept organising hearings on the budget and the regional organisation of "
           "ports, gangways and gantries, while delegates argued over procedure. ")
@@ -75,3 +75,15 @@ def test_every_body_holding_a_query_word_gets_a_marked_snippet():
         assert "[[" in plain, (word, lang, plain[:120])
         checked += 1
     assert checked >= 1_000
+
+
+@pytest.mark.parametrize("query", ["gantz", 'צה"ל'])
+def test_the_seed_page_marks_its_matches(tmp_path, seed_path, query):
+    """The reported case: the seed's main article holds both words in its body."""
+    from newssearch import open_index
+
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add_paths([seed_path], as_of=AS_OF)
+        hits = ix.search(query).hits
+    assert hits
+    assert all("[[" in h.snippet for h in hits), [h.snippet[:80] for h in hits]
