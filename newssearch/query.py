@@ -5,7 +5,8 @@ The language (documented in the README):
 - words are all required by default: ``mali coup``;
 - ``"exact phrase"``, optionally with slop: ``"coup plot"~3``;
 - ``OR``, ``AND``, ``NOT`` are operators only in UPPER case, so a pasted sentence
-  with "and", "or", "not" searches those words;
+  with "and", "or", "not" searches those words; ``|`` is OR too (``coup | junta``);
+- ``allintitle:`` (``allintext:``, ``allinurl:``) at the start scopes every word after it;
 - ``-word`` / ``NOT word`` excludes, ``+word`` requires (the default anyway);
 - parentheses group: ``(coup OR junta) mali``;
 - field scopes: ``title:`` (also ``intitle:``), ``body:`` (``intext:``),
@@ -232,8 +233,9 @@ _TOKEN_RE = re.compile(
     | (?P<datescope>(?:{_DATE_SCOPE_ALT}):)(?=\S)   # when:/since:/date: ... read by _date_value
     | (?P<scope>[A-Za-z]+):(?=\S)           # field: directly followed by its value
     | (?P<quote>[{_QUOTES}])                # straight, curly or Hebrew quotes open a phrase
+    | (?P<pipe>\|+)                         # | (or ||) is OR, as search boxes take it
     | (?P<sign>[+\-])(?=[^\s+\-])           # +word / -word
-    | (?P<word>(?:[^\s(){_QUOTES}]|(?<=[{_HEB}])[{_QUOTES}'](?=[{_HEB}]))+)
+    | (?P<word>(?:[^\s(){_QUOTES}|]|(?<=[{_HEB}])[{_QUOTES}'](?=[{_HEB}]))+)
     """,
     re.VERBOSE | re.IGNORECASE,
 )
@@ -359,6 +361,9 @@ def _lex(text: str, warnings: List[str]) -> List[_Tok]:
             continue
         if kind == "word" and value in ("AND", "OR", "NOT"):
             toks.append(_Tok("op", value))
+            continue
+        if kind == "pipe":
+            toks.append(_Tok("op", "OR"))
             continue
         toks.append(_Tok(kind, value))
         if kind == "word":
@@ -576,6 +581,9 @@ def _and(parts: List[Node]) -> Optional[Node]:
     return flat[0] if len(flat) == 1 else And(tuple(flat))
 
 
+_ALL_IN = re.compile(r"\s*allin(title|text|url):\s*", re.IGNORECASE)
+
+
 def parse_query(text: str, *, now: Optional[datetime] = None) -> ParsedQuery:
     """Parse *text* into a :class:`ParsedQuery`; never raises on bad syntax.
 
@@ -587,8 +595,14 @@ def parse_query(text: str, *, now: Optional[datetime] = None) -> ParsedQuery:
     if not isinstance(text, str):
         raise BadQuery(f"a query is text (str), not {type(text).__name__}")
     warnings: List[str] = []
-    toks = _bound(_lex(_clean(text, warnings), warnings), warnings)
+    cleaned = _clean(text, warnings)
+    every = _ALL_IN.match(cleaned)
+    if every:  # allintitle: a b == title:a title:b
+        cleaned = cleaned[every.end():]
+    toks = _bound(_lex(cleaned, warnings), warnings)
     tree = _Parser(toks, warnings, now).parse()
+    if tree is not None and every:
+        tree = _scoped(tree, FIELD_ALIASES[every.group(1).lower()])
     if tree is None:
         if warnings:
             raise BadQuery(f"nothing to search for in {text[:80]!r}: " + "; ".join(dict.fromkeys(warnings)))
