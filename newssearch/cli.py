@@ -345,7 +345,8 @@ def query_cmd(
     Query syntax:
       mali coup              every word (stems and accents folded: Goita = Goïta)
       "coup plot"~3          a phrase; ~N lets the words be N positions apart
-      coup OR junta          either (OR, AND, NOT only in capitals)
+      coup OR junta          either (OR, AND, NOT only in capitals; | is OR too)
+      allintitle: mali coup  every word in the title (allintext:, allinurl:)
       -rumour, NOT rumour    leave out;  (coup OR junta) mali  groups
       title:coup body:x      in the title / body (also intitle:, intext:)
       source:"Al Jazeera"    exact outlet;  lang:he  language;  site:bbc.co.uk  domain
