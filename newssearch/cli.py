@@ -305,6 +305,7 @@ def _echo_results(results: Any, fmt: str) -> None:
 @click.option("--source", multiple=True, help="Only this source (exact, case-insensitive); repeatable.")
 @click.option("--exclude-source", multiple=True, help="Leave out this source (exact, case-insensitive); repeatable.")
 @click.option("--domain", multiple=True, help="Only articles whose url is on this domain or a subdomain; repeatable.")
+@click.option("--exclude-domain", multiple=True, help="Leave out articles on this domain or its subdomains; repeatable.")
 @click.option("--since", metavar="WHEN", help='Published at or after: a date, "yesterday", "2 days ago" or a span like 7d.')
 @click.option("--until", metavar="WHEN", help="Published at or before (a bare date includes that whole day).")
 @click.option("--lang", help="Only articles in this language (ISO 639-1 code, e.g. he).")
@@ -326,6 +327,7 @@ def query_cmd(
     source: Sequence[str],
     exclude_source: Sequence[str],
     domain: Sequence[str],
+    exclude_domain: Sequence[str],
     since: Optional[str],
     until: Optional[str],
     lang: Optional[str],
@@ -365,6 +367,7 @@ def query_cmd(
                 source=list(source) or None,
                 exclude_source=list(exclude_source) or None,
                 domain=list(domain) or None,
+                exclude_domain=list(exclude_domain) or None,
                 since=_when(since),
                 until=_when(until, end_of_day=True),
                 lang=lang,

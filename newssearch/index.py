@@ -377,6 +377,7 @@ class NewsIndex:
         until: Optional[datetime] = None,
         lang: Optional[str] = None,
         domain: Union[str, Sequence[str], None] = None,
+        exclude_domain: Union[str, Sequence[str], None] = None,
         sort: str = "relevance",
         limit: int = 10,
         page: int = 1,
@@ -387,7 +388,8 @@ class NewsIndex:
         """Ranked search. See the README for the query language.
 
         ``source`` / ``exclude_source`` (one name or several) match outlet names exactly,
-        ignoring case; ``domain`` keeps articles whose url is on that host or a subdomain;
+        ignoring case; ``domain`` keeps articles whose url is on that host or a subdomain,
+        ``exclude_domain`` leaves them out;
         ``since``/``until`` bound the publication time (inclusive; naive = UTC);
         ``sort`` is one of :data:`SORTS`; ``page`` is 1-based; ``facets`` names facets of
         :data:`FACETS` (True = source and day) counted over every match; ``collapse``
@@ -410,6 +412,7 @@ class NewsIndex:
             sources=_names(source),
             exclude_sources=_names(exclude_source),
             domains=_names(domain),
+            exclude_domains=_names(exclude_domain),
             since=since,
             until=until,
             lang=_lang(lang),

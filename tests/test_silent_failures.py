@@ -133,3 +133,12 @@ def test_related_never_marks_stop_words(tmp_path):
     assert hits
     assert "[[to]]" not in hits[0].snippet and "[[the]]" not in hits[0].snippet
     assert "[[ferry]]" in hits[0].snippet.lower() or "[[island]]" in hits[0].snippet.lower()
+
+
+def test_exclude_domain_leaves_a_site_and_its_subdomains_out(tmp_path):
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add([Article(title="Harbour strike", body="harbour", url=u) for u in (
+            "https://www.wire.example/1", "https://news.wire.example/2", "https://other.example/3")])
+    res = cli("query", "--index", str(tmp_path / "ix"), "harbour", "--exclude-domain", "wire.example", "--json")
+    assert res.exit_code == 0, res.output
+    assert [h["url"] for h in json.loads(res.stdout)["hits"]] == ["https://other.example/3"]

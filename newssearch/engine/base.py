@@ -103,6 +103,8 @@ class SearchSpec:
     limit: int = 10
     exclude_sources: Sequence[str] = ()
     domains: Sequence[str] = ()
+    exclude_domains: Sequence[str] = ()
+    """Leave out articles on these hosts or their subdomains."""
     exclude_ids: Sequence[str] = ()
     facets: Sequence[str] = ()
     """Facet names: source, lang, day, week, month."""

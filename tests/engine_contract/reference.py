@@ -178,6 +178,7 @@ class MemorySearcher:
                 and (spec.until is None or (d.published is not None and d.published <= spec.until))
                 and (not spec.lang or d.lang == spec.lang.lower())
                 and (not spec.domains or any(clean_domain(x) in d.domains for x in spec.domains))
+                and not any(clean_domain(x) in d.domains for x in spec.exclude_domains)
                 and d.id not in spec.exclude_ids)
 
     def _answer(self, scores: Dict[str, float], spec: SearchSpec, warnings=(), expanded=None, chosen=()) -> EngineAnswer:

@@ -237,6 +237,7 @@ def test_filters(eng):
     assert set(ids(find(eng, "strike OR bridge", since=T0 + timedelta(days=1), until=T0 + timedelta(days=2)))) == {"a2", "a3"}
     assert set(ids(find(eng, "strike OR streik", lang="de"))) == {"a7"}
     assert set(ids(find(eng, "strike OR bridge", domains=["www.coastpost.example.com"]))) == {"a1", "a2"}
+    assert set(ids(find(eng, "strike OR bridge", exclude_domains=["coastpost.example.com"]))) == {"a3", "a4"}
     assert set(ids(find(eng, "strike", exclude_ids=["a1"]))) == {"a2"}
     # undated articles fail any date bound
     assert find(eng, "delayed").total == 1 and find(eng, "delayed", since=T0 - timedelta(days=900)).total == 0

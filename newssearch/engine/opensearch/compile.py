@@ -74,6 +74,8 @@ def filters(spec: SearchSpec) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]
         keep.append({"term": {"lang": spec.lang.lower()}})
     if spec.domains:
         keep.append({"terms": {"domains": [clean_domain(d) for d in spec.domains]}})
+    if spec.exclude_domains:
+        drop.append({"terms": {"domains": [clean_domain(d) for d in spec.exclude_domains]}})
     if spec.exclude_sources:
         drop.append({"terms": {"source_key": [source_key(s) for s in spec.exclude_sources]}})
     if spec.exclude_ids:

@@ -57,6 +57,8 @@ def filters(spec: SearchSpec) -> List[wq.Query]:
         out.append(wq.Term("lang", spec.lang.lower()))
     if spec.domains:
         out.append(wq.Or([wq.Term("domains", clean_domain(d)) for d in spec.domains]))
+    if spec.exclude_domains:
+        out.append(wq.Not(wq.Or([wq.Term("domains", clean_domain(d)) for d in spec.exclude_domains])))
     if spec.exclude_sources:
         out.append(wq.Not(wq.Or([wq.Term("source_key", source_key(s)) for s in spec.exclude_sources])))
     if spec.exclude_ids:
