@@ -19,11 +19,15 @@ engine only ever sees one generation directory.
 from __future__ import annotations
 
 import errno
-import fcntl
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; open_index says so (see require_posix)
+    fcntl = None  # type: ignore[assignment]
 import json
 import os
 import re
 import shutil
+import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -66,6 +70,21 @@ def _fsync_tree(path: Path) -> None:
             finally:
                 os.close(fd)
     _fsync_dir(path)
+
+
+def require_posix() -> None:
+    """NewsSearchError unless this platform has POSIX file locks (fcntl.flock).
+
+    The writer lock, and with it every guarantee a scheduled rebuild gives (one writer,
+    a lock released by the kernel when its holder dies), rests on ``flock``. Windows has
+    no such call: newssearch says so when an index is opened rather than failing at
+    ``import newssearch`` or, worse, writing without a lock.
+    """
+    if fcntl is None:
+        raise NewsSearchError(
+            f"newssearch needs POSIX file locks (fcntl.flock), which {sys.platform} lacks: "
+            "indexes can be opened on Linux, macOS and other POSIX systems (on Windows, use WSL)"
+        )
 
 
 class IndexRoot:

@@ -20,7 +20,7 @@ from .engine import (DEFAULT_ENGINE, announce, engine_location, engine_class, en
 from .engine.base import Candidate, Engine, EngineAnswer, EngineSearcher, EngineWriter, SearchSpec, StoredArticle
 from .engine.documents import MAX_EXPANSION
 from .errors import ArticleNotFound, BadInput, BadQuery, IndexNotFound, NewsSearchError, RebuildNeeded
-from .generations import DEFAULT_KEEP_GENERATIONS, IndexRoot
+from .generations import DEFAULT_KEEP_GENERATIONS, IndexRoot, require_posix
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
 from .model import (
@@ -107,6 +107,7 @@ def open_index(
     was built by another format version. Opening an index reads pickled data from it:
     only open indexes you built yourself.
     """
+    require_posix()
     spec, root = engine_location(path)
     if spec is not None:
         path, engine = root, spec
