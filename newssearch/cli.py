@@ -219,6 +219,8 @@ def main() -> None:
               help="Read FIELD (title, body, source, date, url, lang, author, id) from COLUMN; repeatable.")
 @click.option("--include", multiple=True, metavar="GLOB", help="In directories, read only files matching GLOB; repeatable.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip files and folders matching GLOB; repeatable.")
+@click.option("--encoding", metavar="CODEC",
+              help="Read every input as this encoding (cp1256, cp1255, latin-1 ...) instead of detecting it.")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rejected records to FILE as JSON lines.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and rejects.")
@@ -233,6 +235,7 @@ def index_cmd(
     fields: Sequence[str],
     include: Sequence[str],
     exclude: Sequence[str],
+    encoding: Optional[str],
     rejects_path: Optional[Path],
     quiet: bool,
     engine: Optional[str],
@@ -253,7 +256,7 @@ def index_cmd(
     with open_index(index_path, create=True, wait=wait, engine=spec) as ix, _progress(quiet) as progress:
         report = ix.add_paths(
             list(paths), as_of=as_of_dt, format=format_, fields=field_map, include=include,
-            exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress,
+            exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress, encoding=encoding,
         )
     _echo_record_notes(report, quiet)
     if rejects_path is not None:

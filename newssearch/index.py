@@ -306,6 +306,7 @@ class NewsIndex:
         exclude: Sequence[str] = (),
         stdin: Optional[IO[bytes]] = None,
         progress: Optional[Callable[[int, int, str], None]] = None,
+        encoding: Optional[str] = None,
     ) -> IngestReport:
         """Read files, directories, http(s) URLs and ``-`` (stdin) into the index, in every
         format :mod:`newssearch.ingest` knows.
@@ -316,7 +317,9 @@ class NewsIndex:
         modification time. ``format`` forces a reader; ``fields`` maps Article fields to
         odd column/key names (``{"body": "story"}``); ``include``/``exclude`` are globs for
         directory walks; ``stdin`` is read for ``-`` (default: the process's stdin);
-        ``progress(number, total, name)`` is called before each input. URLs are fetched
+        ``progress(number, total, name)`` is called before each input; ``encoding`` reads
+        every input as that codec instead of detecting it (a warning names the encoding
+        whenever one was guessed). URLs are fetched
         conditionally: the ETag/Last-Modified each server gave are kept in
         ``<index>/fetch-state.json``, saved once the articles are committed.
         """
@@ -325,7 +328,7 @@ class NewsIndex:
         warnings: List[IngestWarning] = []
         state = FetchState.load(self.path / STATE_FILE)
         records = read_paths(paths, as_of=as_of, format=format, fields=fields, include=include,
-                             exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress)
+                             exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress, encoding=encoding)
 
         with self.writing("index") as writer:
             counts = writer.upsert(index_docs(records, rejected=rejected, warnings=warnings))

@@ -20,7 +20,7 @@ from ..model import Article, IngestWarning, Rejected
 from . import limits
 from .fields import ALIASES, map_record
 from .source import READ_ERRORS, Input, open_bytes, open_file, read_all
-from .text import decode
+from .text import decode, decode_as, forced
 
 __all__ = ["read_jsonl", "parse_json", "parse_jsonl", "record_to_article", "json_depth_ok", "ARRAY_KEYS"]
 
@@ -121,6 +121,7 @@ def _read_lines(inp: Input, as_of: Optional[datetime], fields: Optional[Mapping[
                 first: int = 1) -> Iterator[Record]:
     name, number = inp.name, first - 1
     limit = limits.MAX_RECORD_BYTES
+    legacy: Optional[str] = None
     try:
         while True:
             # blank lines are consumed a buffer at a time, not a line at a time: a gigabyte
@@ -147,9 +148,11 @@ def _read_lines(inp: Input, as_of: Optional[datetime], fields: Optional[Mapping[
             # decoded line by line, so that one line in a legacy encoding costs a warning on
             # that line, not the file
             try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+                line = raw.decode(forced() or ("utf-8-sig" if number == 1 else "utf-8"),
+                                  errors="replace" if forced() else "strict").strip()
             except UnicodeDecodeError:
-                line, warning = decode(raw)
+                # a legacy code page detected once is tried first on the file's next lines
+                line, legacy, warning = decode_as(raw, legacy=legacy)
                 line = line.strip()
                 if warning:
                     yield IngestWarning(name, number, warning)

@@ -2,8 +2,11 @@
 
 Every reader that gets bytes decodes them here, so the rules are the same for every
 format: a BOM wins (UTF-8, UTF-16, UTF-32); then a charset the source declared (HTTP
-header, XML declaration, HTML meta); then UTF-8; and only then cp1252 (or latin-1),
-with a warning, because a guess may be wrong.
+header, XML declaration, HTML meta); then UTF-8; then, for text in another script, the
+legacy code page charset-normalizer detects (cp1256 Arabic, cp1255 Hebrew, cp1251
+Cyrillic ...); and only then cp1252 (or latin-1). A guess always comes with a warning
+naming the encoding used. ``index --encoding NAME`` (:func:`forced_encoding`) overrides
+all of it.
 """
 from __future__ import annotations
 
@@ -11,10 +14,66 @@ import codecs
 import html
 import re
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from html.parser import HTMLParser
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
-__all__ = ["decode", "clean", "html_to_text", "declared_charset", "looks_binary"]
+from ..errors import BadInput
+
+__all__ = ["decode", "decode_as", "clean", "html_to_text", "declared_charset", "looks_binary", "forced_encoding",
+           "forced"]
+
+_FORCED: ContextVar[Optional[str]] = ContextVar("newssearch_forced_encoding", default=None)
+DETECT_SAMPLE = 256 * 1024
+"""Bytes charset-normalizer looks at to name a legacy encoding."""
+# scripts whose legacy code pages a detector tells apart reliably; for Latin text its
+# guesses (cp1250 for French, say) are worse than cp1252, so Latin text stays cp1252
+_DETECTED_SCRIPTS = ("Arabic", "Hebrew", "Cyrillic", "Greek", "Thai", "Armenian", "Georgian")
+_SCRIPT_LETTERS = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0530-\u058f\u0590-\u05ff\u0600-\u06ff\u0e00-\u0e7f\u10a0-\u10ff]")
+
+
+@contextmanager
+def forced_encoding(name: Optional[str]) -> Iterator[None]:
+    """Within the block every input is read as *name* (``index --encoding``); None: detect."""
+    if name:
+        try:
+            name = codecs.lookup(name).name
+        except LookupError:
+            raise BadInput(f"unknown encoding {name!r} (use a Python codec name such as cp1256, cp1255, latin-1)") from None
+    token = _FORCED.set(name or None)
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
+def forced() -> Optional[str]:
+    """The encoding :func:`forced_encoding` set, if any."""
+    return _FORCED.get()
+
+
+def _detect(data: bytes) -> Optional[str]:
+    """The legacy code page of non-Latin text in *data* (charset-normalizer), else None."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a dependency; without it Latin-1 rules apply
+        return None
+    best = from_bytes(data[:DETECT_SAMPLE]).best()
+    if best is None or best.encoding in ("ascii", "utf_8"):
+        return None
+    if not any(a.startswith(_DETECTED_SCRIPTS) for a in best.alphabets):
+        return None
+    try:
+        sample = data[:DETECT_SAMPLE].decode(best.encoding, errors="ignore")
+        data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    # a stray byte in Latin text (0x81 is Arabic پ in cp1256) is no reason to read it all as
+    # Arabic: the script must be a real share of the letters
+    letters = sum(1 for ch in sample if ch.isalpha())
+    script = len(_SCRIPT_LETTERS.findall(sample))
+    return best.encoding if letters and script >= 0.3 * letters else None
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
@@ -61,22 +120,40 @@ def decode(data: bytes, declared: Optional[str] = None) -> tuple[str, Optional[s
 
     *declared* is a charset the source named (an HTTP header, an XML or HTML declaration).
     """
+    text, _encoding, warning = decode_as(data, declared)
+    return text, warning
+
+
+def decode_as(data: bytes, declared: Optional[str] = None, legacy: Optional[str] = None) -> Tuple[str, str, Optional[str]]:
+    """(text, encoding used, warning or None) for *data*; see :func:`decode`.
+
+    *legacy*: an encoding detected earlier in the same input (a JSON lines file decodes a
+    line at a time), tried before detecting again.
+    """
+    if _FORCED.get():
+        return data.decode(_FORCED.get(), errors="replace"), _FORCED.get(), None
     bom = bom_encoding(data)
     if bom:
-        return data.decode(bom, errors="replace"), None
+        return data.decode(bom, errors="replace"), bom, None
     for name in (declared, "utf-8"):
         if not name:
             continue
         try:
-            return data.decode(name), None
+            return data.decode(name), name, None
         except (UnicodeDecodeError, LookupError):
             continue
+    for name in (legacy, _detect(data)) if legacy else (_detect(data),):
+        if name:
+            try:
+                return data.decode(name), name, f"not UTF-8: read as {name} (detected)"
+            except (UnicodeDecodeError, LookupError):
+                continue
     # cp1252 first: it is what "latin-1" text from Windows tools usually is (curly quotes
     # at 0x91-0x94); its five unassigned bytes fall back to latin-1
     try:
-        return data.decode("cp1252"), "not UTF-8: read as cp1252"
+        return data.decode("cp1252"), "cp1252", "not UTF-8: read as cp1252"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "not UTF-8: read as latin-1"
+        return data.decode("latin-1"), "latin-1", "not UTF-8: read as latin-1"
 
 
 def clean(text: str) -> str:
