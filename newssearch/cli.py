@@ -219,6 +219,7 @@ def main() -> None:
               help="Read FIELD (title, body, source, date, url, lang, author, id) from COLUMN; repeatable.")
 @click.option("--include", multiple=True, metavar="GLOB", help="In directories, read only files matching GLOB; repeatable.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="In directories, skip files and folders matching GLOB; repeatable.")
+@click.option("--dayfirst", is_flag=True, help="Read numeric dates day first: 12/08/2025 is 12 August.")
 @click.option("--encoding", metavar="CODEC",
               help="Read every input as this encoding (cp1256, cp1255, latin-1 ...) instead of detecting it.")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -235,6 +236,7 @@ def index_cmd(
     fields: Sequence[str],
     include: Sequence[str],
     exclude: Sequence[str],
+    dayfirst: bool,
     encoding: Optional[str],
     rejects_path: Optional[Path],
     quiet: bool,
@@ -257,6 +259,7 @@ def index_cmd(
         report = ix.add_paths(
             list(paths), as_of=as_of_dt, format=format_, fields=field_map, include=include,
             exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress, encoding=encoding,
+            dayfirst=dayfirst,
         )
     _echo_record_notes(report, quiet)
     if rejects_path is not None:

@@ -12,13 +12,18 @@ import warnings
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Optional
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
 from dateutil import parser as _dateutil
 from dateutil.tz import tzoffset
 
+from . import dates_intl
 from .errors import BadInput
 from .model import to_utc
 
-__all__ = ["parse_datetime", "parse_relative", "parse_duration", "TZ_ABBREVIATIONS"]
+__all__ = ["parse_datetime", "parse_relative", "parse_duration", "TZ_ABBREVIATIONS", "day_first", "ambiguity"]
 
 _H = 3600
 # Abbreviations are ambiguous across the world; each gets the meaning most common in
@@ -91,6 +96,35 @@ class _UnknownZone(Exception):
     pass
 
 
+_DAYFIRST: ContextVar[bool] = ContextVar("newssearch_dayfirst", default=False)
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\b")
+
+
+@contextmanager
+def day_first(on: bool = True) -> Iterator[None]:
+    """Within the block, numeric dates are read day first: ``12/08/2025`` is 12 August."""
+    token = _DAYFIRST.set(bool(on))
+    try:
+        yield
+    finally:
+        _DAYFIRST.reset(token)
+
+
+def ambiguity(text: str) -> Optional[str]:
+    """A warning when *text* is a numeric date that reads two ways (``12/08/2025``) and was
+    read month first by default; None when it is not ambiguous or dayfirst was set."""
+    m = _NUMERIC_DATE.match(text)
+    if not m:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    if a == b or a > 12 or b > 12 or a == 0 or b == 0:
+        return None
+    if _DAYFIRST.get():
+        return None  # the user said how their dates are written
+    return (f"date {_show(text.strip())} is ambiguous: read month first (month {a}, day {b}); "
+            "set dayfirst (index --dayfirst, or dayfirst = true in the config) if the day comes first")
+
+
 def _show(text: str) -> str:
     """*text* quoted for a one-line message, cut short when long."""
     return repr(text if len(text) <= 60 else text[:57] + "...")
@@ -107,7 +141,7 @@ def _relative_seconds(text: str) -> Optional[float]:
         return float(_FIXED_RELATIVE[key])
     m = _AGO_RE.fullmatch(key)
     if not m:
-        return None
+        return dates_intl.relative_seconds(key)
     count = _NUMBER_WORDS[m.group("word")] if m.group("word") else float(m.group("num"))
     return count * _AGO_UNITS[m.group("unit")]
 
@@ -148,12 +182,15 @@ def _upper_zone(match: re.Match[str]) -> str:
 
 
 def _parse_absolute(text: str) -> datetime:
+    # month names of other languages in English ("13 août 2025"), then dateutil
+    text = dates_intl.english_months(text) or text
     # dateutil only sees upper-case words as zone names; "edt" is as clear as "EDT".
     zoned = _TZ_WORD_RE.sub(_upper_zone, text)
+    dayfirst = _DAYFIRST.get()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        first = _dateutil.parse(zoned, default=_DEFAULT_A, tzinfos=_tzinfos)
-        second = _dateutil.parse(zoned, default=_DEFAULT_B, tzinfos=_tzinfos)
+        first = _dateutil.parse(zoned, default=_DEFAULT_A, tzinfos=_tzinfos, dayfirst=dayfirst)
+        second = _dateutil.parse(zoned, default=_DEFAULT_B, tzinfos=_tzinfos, dayfirst=dayfirst)
     if first.replace(tzinfo=None) != second.replace(tzinfo=None):
         raise BadInput(f"incomplete date (needs year, month and day): {_show(text)}")
     return first

@@ -307,6 +307,7 @@ class NewsIndex:
         stdin: Optional[IO[bytes]] = None,
         progress: Optional[Callable[[int, int, str], None]] = None,
         encoding: Optional[str] = None,
+        dayfirst: bool = False,
     ) -> IngestReport:
         """Read files, directories, http(s) URLs and ``-`` (stdin) into the index, in every
         format :mod:`newssearch.ingest` knows.
@@ -319,7 +320,8 @@ class NewsIndex:
         directory walks; ``stdin`` is read for ``-`` (default: the process's stdin);
         ``progress(number, total, name)`` is called before each input; ``encoding`` reads
         every input as that codec instead of detecting it (a warning names the encoding
-        whenever one was guessed). URLs are fetched
+        whenever one was guessed); ``dayfirst`` reads numeric dates day first (``12/08/2025``
+        is 12 August; without it an ambiguous one is read month first, with a warning). URLs are fetched
         conditionally: the ETag/Last-Modified each server gave are kept in
         ``<index>/fetch-state.json``, saved once the articles are committed.
         """
@@ -328,7 +330,8 @@ class NewsIndex:
         warnings: List[IngestWarning] = []
         state = FetchState.load(self.path / STATE_FILE)
         records = read_paths(paths, as_of=as_of, format=format, fields=fields, include=include,
-                             exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress, encoding=encoding)
+                             exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress, encoding=encoding,
+                             dayfirst=dayfirst)
 
         with self.writing("index") as writer:
             counts = writer.upsert(index_docs(records, rejected=rejected, warnings=warnings))

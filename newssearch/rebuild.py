@@ -24,6 +24,8 @@ Example config::
 """
 from __future__ import annotations
 
+import codecs
+
 import dataclasses
 import glob as globmod
 import sys
@@ -67,6 +69,10 @@ class SourceConfig:
     lang: Optional[str] = None
     as_of: Optional[datetime] = None
     format: Optional[str] = None
+    dayfirst: bool = False
+    """Numeric dates of this source are day first (12/08/2025 is 12 August)."""
+    encoding: Optional[str] = None
+    """Read this source's files as this codec instead of detecting it."""
 
     @property
     def label(self) -> str:
@@ -89,8 +95,16 @@ class Config:
 
 
 _KNOWN_KEYS = {"index", "sources", "keep_generations", "min_ratio", "retention_days", "engine", "url", "prefix",
-               "shards", "replicas"}
-_SOURCE_KEYS = {"path", "url", "source", "lang", "as_of", "format"}
+               "shards", "replicas", "dayfirst"}
+_SOURCE_KEYS = {"path", "url", "source", "lang", "as_of", "format", "dayfirst", "encoding"}
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
 
 
 def load_config(path: Path | str) -> Config:
@@ -117,6 +131,9 @@ def load_config(path: Path | str) -> Config:
     sources_raw = raw.get("sources", [])
     if not isinstance(sources_raw, list) or not sources_raw:
         raise fail("needs at least one [[sources]] table")
+    dayfirst_all = raw.get("dayfirst", False)
+    if not isinstance(dayfirst_all, bool):
+        raise fail("dayfirst must be true or false")
     sources: List[SourceConfig] = []
     for n, table in enumerate(sources_raw, start=1):
         if not isinstance(table, dict):
@@ -138,6 +155,12 @@ def load_config(path: Path | str) -> Config:
             as_of_dt = None
         else:
             raise fail(f"sources #{n}: as_of must be a date-time")
+        dayfirst = table.get("dayfirst", dayfirst_all)
+        if not isinstance(dayfirst, bool):
+            raise fail(f"sources #{n}: dayfirst must be true or false")
+        encoding = table.get("encoding")
+        if encoding is not None and (not isinstance(encoding, str) or not _known_codec(encoding)):
+            raise fail(f"sources #{n}: encoding {encoding!r} is not a codec Python knows (e.g. cp1256, cp1255)")
         p = table.get("path")
         sources.append(
             SourceConfig(
@@ -147,6 +170,8 @@ def load_config(path: Path | str) -> Config:
                 lang=table.get("lang"),
                 as_of=as_of_dt,
                 format=table.get("format"),
+                dayfirst=dayfirst,
+                encoding=encoding,
             )
         )
     keep = raw.get("keep_generations", DEFAULT_KEEP_GENERATIONS)
@@ -199,7 +224,8 @@ def _records(config: Config, fetch_state: Optional[FetchState] = None) -> Iterat
             overrides["source"] = src.source
         if src.lang:
             overrides["lang"] = src.lang
-        for record in read_paths(targets, as_of=src.as_of, format=src.format, fetch_state=fetch_state):
+        for record in read_paths(targets, as_of=src.as_of, format=src.format, fetch_state=fetch_state,
+                                 dayfirst=src.dayfirst, encoding=src.encoding):
             if overrides and isinstance(record, Article):
                 record = dataclasses.replace(record, **overrides)
             yield record

@@ -30,6 +30,7 @@ from .jsonl import parse_json, parse_jsonl
 from .plaintext import parse_text
 from .source import READ_ERRORS, Input, NotRegularFile, open_bytes, open_file, open_stream
 from .tabular import parse_csv, parse_tsv
+from ..dates import day_first
 from .text import bom_encoding, forced_encoding, looks_binary
 
 __all__ = ["read_path", "read_paths", "detect_format", "plan_inputs", "READERS", "EXTENSIONS", "STDIN"]
@@ -353,6 +354,7 @@ def read_paths(
     fetch_state: Optional[FetchState] = None,
     on_input: Optional[Callable[[int, int, str], None]] = None,
     encoding: Optional[str] = None,
+    dayfirst: bool = False,
 ) -> Iterator[Record]:
     """Read files, directories (walked, see :func:`plan_inputs`), http(s) URLs and ``-``
     (standard input, or *stdin* when given), in order, as :func:`read_path` does.
@@ -360,17 +362,18 @@ def read_paths(
     URLs are fetched with :func:`~newssearch.ingest.fetch.fetch`, conditionally when
     *fetch_state* is given (it is updated, not saved). *on_input* is called with
     (number, total, name) before each input, for progress display. *encoding* reads
-    every input as that codec (``--encoding cp1256``) instead of detecting it.
+    every input as that codec (``--encoding cp1256``) instead of detecting it; *dayfirst*
+    reads numeric dates day first (``12/08/2025`` is 12 August).
     """
     _check(format, fields)
     with forced_encoding(encoding):  # an unknown codec is a BadInput now, not mid-read
         pass
     records = _read_all(_plan(paths, include, exclude), as_of, format, fields, stdin, fetch_state, on_input)
-    return _forcing(records, encoding) if encoding else records
+    return _forcing(records, encoding, dayfirst) if encoding or dayfirst else records
 
 
-def _forcing(records: Iterator[Record], encoding: str) -> Iterator[Record]:
-    with forced_encoding(encoding):
+def _forcing(records: Iterator[Record], encoding: Optional[str], dayfirst: bool) -> Iterator[Record]:
+    with forced_encoding(encoding), day_first(dayfirst):
         yield from records
 
 

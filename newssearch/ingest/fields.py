@@ -145,6 +145,9 @@ def map_record(
             published = _date(value, key, as_of)
         except BadInput as exc:
             warnings.append(f"{exc}: kept without a date")
+        else:
+            if isinstance(value, str) and (doubt := dates.ambiguity(value)):
+                warnings.append(doubt)
     article = Article(
         title=title,
         body=body,
