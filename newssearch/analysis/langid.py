@@ -10,7 +10,16 @@ where a statistical detector would cost more than indexing the article.
    Hangul -> ``ko``, kana -> ``ja``, Han -> ``zh``, Thai -> ``th``... An English article
    quoting a Hebrew tweet stays ``en``: its Latin letters outnumber the Hebrew ones.
 2. Latin and Cyrillic text: count the words that are frequent function words of each
-   language (short hand-made lists below); most hits wins. No hit at all -> None.
+   language (short hand-made lists below); most hits wins.
+3. Where that is unsure, a statistical detector with a bundled model decides
+   (py3langid, the maintained langid.py: a naive Bayes model over byte n-grams shipped
+   as numpy arrays, no download, deterministic). Unsure means: no hit at all; fewer than
+   UNSURE_DENSITY of the words are the winner's function words (text in a language the
+   lists lack: Danish and Norwegian looked Swedish, Czech, Finnish, Hungarian nothing);
+   or the runner-up scores at least UNSURE_MARGIN of the winner (Catalan against Spanish,
+   Romanian against Portuguese). Its answer is taken at MIN_CONFIDENCE or more, else the
+   word count's answer stands. Latin text in its own list's language never gets there
+   in practice: on the corpora 95% of articles score over 0.21 with a margin under 0.26.
 """
 
 from __future__ import annotations
@@ -20,6 +29,13 @@ from collections import Counter
 from typing import Optional
 
 __all__ = ["detect_language", "SAMPLE_CHARS", "LATIN_LANGUAGES"]
+
+UNSURE_DENSITY = 0.2
+"""Share of a text's words that must be the winning language's function words."""
+UNSURE_MARGIN = 0.4
+"""Runner-up score, as a share of the winner's, from which the word count is unsure."""
+MIN_CONFIDENCE = 0.75
+"""Probability the statistical detector must give for its answer to be taken."""
 
 SAMPLE_CHARS = 3000
 """Only the opening of a long article is read: the language shows early, and it keeps
@@ -86,17 +102,45 @@ _UKRAINIAN_LETTERS = re.compile(r"[\u0456\u0457\u0454\u0491]")  # і ї є ґ
 
 
 def _by_words(words: list[str], profiles: dict[str, frozenset[str]]) -> Optional[str]:
+    return _scored(words, profiles)[0]
+
+
+def _scored(words: list[str], profiles: dict[str, frozenset[str]]) -> tuple[Optional[str], bool]:
+    """(the language most function words say, or None; whether that is sure)."""
     counts = Counter(words)
-    best, best_score = None, 0
+    best, best_score, second = None, 0, 0
     for lang, stop in profiles.items():  # dict order breaks ties: en first
         score = sum(n for w, n in counts.items() if w in stop)
         if score > best_score:
-            best, best_score = lang, score
+            best, best_score, second = lang, score, best_score
+        elif score > second:
+            second = score
     # One function word in a long text is chance (Reuters' "Shr 81 cts vs 57 cts" tables
     # hit Polish "i" and Italian "e"); a headline may have just one.
     if best_score < 2 and len(words) >= 8:
-        return None
-    return best
+        return None, False
+    if best is None:
+        return None, False
+    if len(words) < 8:  # a headline: too few words to weigh, and to model
+        return best, True
+    sure = best_score >= UNSURE_DENSITY * len(words) and second < UNSURE_MARGIN * best_score
+    return best, sure
+
+
+_IDENTIFIER = None
+
+
+def _statistical(sample: str) -> Optional[str]:
+    """py3langid's answer for *sample* when it is confident (MIN_CONFIDENCE), else None."""
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        try:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        except ImportError:  # pragma: no cover - a dependency; without it the word lists rule
+            return None
+        _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    lang, confidence = _IDENTIFIER.classify(sample)
+    return lang if confidence >= MIN_CONFIDENCE else None
 
 
 def detect_language(text: str) -> Optional[str]:
@@ -119,5 +163,9 @@ def detect_language(text: str) -> Optional[str]:
         words = _WORD.findall(sample.casefold())
         return _by_words(words, _CYRILLIC_STOP) or "ru"
     if script == "latin":
-        return _by_words(_WORD.findall(sample.casefold()), _STOP)
+        words = _WORD.findall(sample.casefold())
+        best, sure = _scored(words, _STOP)
+        if sure or len(words) < 3:
+            return best
+        return _statistical(sample) or best
     return script
