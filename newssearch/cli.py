@@ -311,6 +311,7 @@ def _echo_results(results: Any, fmt: str) -> None:
 @click.option("--source", multiple=True, help="Only this source (exact, case-insensitive); repeatable.")
 @click.option("--exclude-source", multiple=True, help="Leave out this source (exact, case-insensitive); repeatable.")
 @click.option("--domain", multiple=True, help="Only articles whose url is on this domain or a subdomain; repeatable.")
+@click.option("--author", multiple=True, help="Only articles whose byline holds every word of this name; repeatable.")
 @click.option("--exclude-domain", multiple=True, help="Leave out articles on this domain or its subdomains; repeatable.")
 @click.option("--since", metavar="WHEN", help='Published at or after: a date, "yesterday", "2 days ago" or a span like 7d.')
 @click.option("--until", metavar="WHEN", help="Published at or before (a bare date includes that whole day).")
@@ -333,6 +334,7 @@ def query_cmd(
     source: Sequence[str],
     exclude_source: Sequence[str],
     domain: Sequence[str],
+    author: Sequence[str],
     exclude_domain: Sequence[str],
     since: Optional[str],
     until: Optional[str],
@@ -374,6 +376,7 @@ def query_cmd(
                 exclude_source=list(exclude_source) or None,
                 domain=list(domain) or None,
                 exclude_domain=list(exclude_domain) or None,
+                author=list(author) or None,
                 since=_when(since),
                 until=_when(until, end_of_day=True),
                 lang=lang,

@@ -18,7 +18,7 @@ from ._testhooks import checkpoint
 from .engine import (DEFAULT_ENGINE, announce, engine_location, engine_class, engine_of, format_record, legacy_engine, open_engine,
                      remove_location)
 from .engine.base import Candidate, Engine, EngineAnswer, EngineSearcher, EngineWriter, SearchSpec, StoredArticle
-from .engine.documents import MAX_EXPANSION
+from .engine.documents import MAX_EXPANSION, author_words
 from .errors import ArticleNotFound, BadInput, BadQuery, IndexNotFound, NewsSearchError, RebuildNeeded
 from .generations import DEFAULT_KEEP_GENERATIONS, IndexRoot, require_posix
 from .ingest import read_paths
@@ -385,6 +385,7 @@ class NewsIndex:
         lang: Optional[str] = None,
         domain: Union[str, Sequence[str], None] = None,
         exclude_domain: Union[str, Sequence[str], None] = None,
+        author: Union[str, Sequence[str], None] = None,
         sort: str = "relevance",
         limit: int = 10,
         page: int = 1,
@@ -396,7 +397,8 @@ class NewsIndex:
 
         ``source`` / ``exclude_source`` (one name or several) match outlet names exactly,
         ignoring case; ``domain`` keeps articles whose url is on that host or a subdomain,
-        ``exclude_domain`` leaves them out;
+        ``exclude_domain`` leaves them out; ``author`` keeps articles whose byline holds
+        every word of the name (any case and accents; several names: any of them);
         ``since``/``until`` bound the publication time (inclusive; naive = UTC);
         ``sort`` is one of :data:`SORTS`; ``page`` is 1-based; ``facets`` names facets of
         :data:`FACETS` (True = source and day) counted over every match; ``collapse``
@@ -420,6 +422,7 @@ class NewsIndex:
             exclude_sources=_names(exclude_source),
             domains=_names(domain),
             exclude_domains=_names(exclude_domain),
+            authors=_names(author),
             since=since,
             until=until,
             lang=_lang(lang),
@@ -715,6 +718,8 @@ def _has_searchable(node: Node) -> bool:
     if isinstance(node, (Word, Phrase)):
         if node.field == "url":
             return any(ch.isalnum() for ch in node.text)
+        if node.field == "author":
+            return bool(author_words(node.text))
         return node.field in ("source", "lang", "site") or bool(analysis.query_terms(node.text))
     if isinstance(node, (And, Or, AnyOf)):
         return any(_has_searchable(c) for c in node.children if not isinstance(c, Not))

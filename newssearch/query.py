@@ -10,7 +10,8 @@ The language (documented in the README):
 - ``-word`` / ``NOT word`` excludes, ``+word`` requires (the default anyway);
 - parentheses group: ``(coup OR junta) mali``;
 - field scopes: ``title:`` (also ``intitle:``), ``body:`` (``intext:``),
-  ``source:`` (exact outlet name, case-insensitive), ``lang:``, ``url:`` (``inurl:``,
+  ``source:`` (exact outlet name, case-insensitive), ``lang:``, ``author:`` (every word
+  of it in the byline, any case and accents), ``url:`` (``inurl:``,
   words of the address), ``site:`` (a domain and its subdomains); a scope applies to
   one word, one phrase or one parenthesised group;
 - ``pre*`` prefix and ``word~`` / ``word~2`` fuzzy words (the engine bounds how many
@@ -74,9 +75,14 @@ FIELD_ALIASES = {
     "inurl": "url",
     "site": "site",
     "domain": "site",
+    "author": "author",
+    "byline": "author",
 }
 # scopes whose value is matched exactly (not analysed)
 EXACT_FIELDS = frozenset({"source", "lang", "site"})
+# scopes whose value is a set of words, all of which must be there (no phrase, prefix or fuzzy)
+WORD_SET_FIELDS = frozenset({"author"})
+_WHOLE = EXACT_FIELDS | WORD_SET_FIELDS
 
 
 @dataclass(frozen=True)
@@ -502,7 +508,7 @@ class _Parser:
             if not tok.value:
                 self.warnings.append("empty phrase: ignored")
                 return None
-            if scope in EXACT_FIELDS:
+            if scope in _WHOLE:
                 return Word(tok.value, scope)
             return Phrase(tok.value, scope, tok.slop)
         if tok.kind == "date":
@@ -516,7 +522,7 @@ class _Parser:
 
     def word(self, value: str, scope: Optional[str]) -> Optional[Node]:
         """A bare word, ``pre*`` or ``word~N``."""
-        if scope in EXACT_FIELDS or scope == "url":
+        if scope in _WHOLE or scope == "url":
             return Word(value, scope)
         m = re.fullmatch(r"(.+?)~(\d{0,3})", value)
         if m and not m.group(1).endswith("~"):
@@ -557,13 +563,14 @@ def _scoped(node: Node, scope: str) -> Node:
     if isinstance(node, Word):
         return Word(node.text, node.field or scope)
     if isinstance(node, Phrase):
-        if scope in EXACT_FIELDS:
-            return Word(node.text, node.field or scope)
+        if scope in _WHOLE and not node.field:
+            return Word(node.text, scope)
         return Phrase(node.text, node.field or scope, node.slop)
     if isinstance(node, Prefix):
-        return Prefix(node.text, node.field or scope) if scope not in EXACT_FIELDS else Word(node.text, scope)
+        return Prefix(node.text, node.field or scope) if scope not in _WHOLE or node.field else Word(node.text, scope)
     if isinstance(node, Fuzzy):
-        return Fuzzy(node.text, node.field or scope, node.distance) if scope not in EXACT_FIELDS else Word(node.text, scope)
+        return (Fuzzy(node.text, node.field or scope, node.distance) if scope not in _WHOLE or node.field
+                else Word(node.text, scope))
     if isinstance(node, DateRange):
         return node
     if isinstance(node, Not):

@@ -142,3 +142,13 @@ def test_exclude_domain_leaves_a_site_and_its_subdomains_out(tmp_path):
     res = cli("query", "--index", str(tmp_path / "ix"), "harbour", "--exclude-domain", "wire.example", "--json")
     assert res.exit_code == 0, res.output
     assert [h["url"] for h in json.loads(res.stdout)["hits"]] == ["https://other.example/3"]
+
+
+def test_author_scope_and_option(tmp_path):
+    with open_index(tmp_path / "ix", create=True) as ix:
+        ix.add([Article(title="Harbour strike", body="harbour", url="https://a.example/1", author="Jane Smith"),
+                Article(title="Harbour strike", body="harbour", url="https://a.example/2", author="Tom Lee")])
+    res = cli("query", "--index", str(tmp_path / "ix"), 'harbour author:"jane smith"', "--json")
+    assert [h["author"] for h in json.loads(res.stdout)["hits"]] == ["Jane Smith"]
+    res = cli("query", "--index", str(tmp_path / "ix"), "harbour", "--author", "lee", "--json")
+    assert [h["author"] for h in json.loads(res.stdout)["hits"]] == ["Tom Lee"]

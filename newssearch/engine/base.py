@@ -79,6 +79,8 @@ class IndexDoc:
     author: Optional[str] = None
     url_words: Tuple[str, ...] = ()
     """What ``inurl:`` matches."""
+    author_words: Tuple[str, ...] = ()
+    """The byline's words, folded: what ``author:`` and ``--author`` match."""
     domains: Tuple[str, ...] = ()
     """The url's host and its parent domains: what ``site:`` and ``--domain`` match."""
     signature: Optional[Tuple[int, ...]] = None
@@ -104,6 +106,8 @@ class SearchSpec:
     exclude_sources: Sequence[str] = ()
     domains: Sequence[str] = ()
     exclude_domains: Sequence[str] = ()
+    authors: Sequence[str] = ()
+    """Keep articles whose byline holds every word of one of these names."""
     """Leave out articles on these hosts or their subdomains."""
     exclude_ids: Sequence[str] = ()
     facets: Sequence[str] = ()

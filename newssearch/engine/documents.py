@@ -13,10 +13,12 @@ from datetime import datetime, timezone
 from typing import Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
+from .. import analysis
 from ..model import Article
 from .base import Candidate, IndexDoc
 
 __all__ = [
+    "author_words",
     "TITLE_BOOST",
     "MAX_EXPANSION",
     "MAX_SCAN",
@@ -40,6 +42,12 @@ MAX_EXPANSION = 50
 
 MAX_SCAN = 10_000
 """Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+
+
+def author_words(text: str) -> Tuple[str, ...]:
+    """The words of a byline (or of an ``author:`` query), folded and unstemmed, each once:
+    ``author:"Jane Smith"`` matches "By Jane SMITH and Tom Lee"."""
+    return tuple(dict.fromkeys(analysis.query_terms(text, stem=False)))
 
 
 def url_words(url: str) -> List[str]:
@@ -97,6 +105,7 @@ def index_doc(article: Article, chash: str, *, signature: Optional[Tuple[int, ..
         url=article.url or None,
         author=article.author or None,
         url_words=tuple(url_words(article.url)) if article.url else (),
+        author_words=author_words(article.author) if article.author else (),
         domains=tuple(parent_domains(host)) if host else (),
         signature=signature,
     )

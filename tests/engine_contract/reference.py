@@ -22,7 +22,7 @@ from newssearch.engine import format_record, register, write_format_record
 from newssearch.engine.base import (Candidate, CompiledQuery, EngineAnswer, EngineStats, IndexDoc, SearchSpec,
                                     SourceCount, StoredArticle, UpsertCounts)
 from newssearch.engine.documents import (MAX_EXPANSION, TITLE_BOOST, clean_domain, date_buckets, order_key,
-                                         source_key, url_words)
+                                         source_key, url_words, author_words)
 from newssearch.errors import IndexNotFound, NewsSearchError
 from newssearch.query import MIN_PREFIX, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline
 
@@ -104,6 +104,9 @@ class MemorySearcher:
         if fieldname == "url":
             words = url_words(text)
             return {i: 0.0 for i, d in docs.items() if words and set(words) <= set(d.doc.url_words)}
+        if fieldname == "author":
+            words = author_words(text)
+            return {i: 0.0 for i, d in docs.items() if words and set(words) <= set(d.doc.author_words)}
         alternatives = analysis.query_alternatives(text, lang=lang, langs=self.langs)
         if not alternatives:
             return {}
@@ -179,6 +182,8 @@ class MemorySearcher:
                 and (not spec.lang or d.lang == spec.lang.lower())
                 and (not spec.domains or any(clean_domain(x) in d.domains for x in spec.domains))
                 and not any(clean_domain(x) in d.domains for x in spec.exclude_domains)
+                and (not spec.authors or any(author_words(a) and set(author_words(a)) <= set(d.author_words)
+                                             for a in spec.authors))
                 and d.id not in spec.exclude_ids)
 
     def _answer(self, scores: Dict[str, float], spec: SearchSpec, warnings=(), expanded=None, chosen=()) -> EngineAnswer:

@@ -231,6 +231,21 @@ def test_count_ignores_filters_and_checks_phrases(eng):
 # ------------------------------------------------------------ filters, sorts, facets
 
 
+def test_author_scope_and_filter(make):
+    """author: and SearchSpec.authors match every word of a name in the byline, folded."""
+    eng = make([
+        Article(id="b1", title="Harbour strike", body="Ferries stopped.", author="By Jane SMITH and Tom Lee", source="S"),
+        Article(id="b2", title="Harbour strike", body="Cranes stopped.", author="Zoë Ndiaye", source="S"),
+        Article(id="b3", title="Harbour strike", body="Trains stopped.", source="S"),
+    ])
+    assert set(ids(find(eng, 'author:"jane smith"'))) == {"b1"}
+    assert set(ids(find(eng, "author:zoe"))) == {"b2"}
+    assert ids(find(eng, 'author:"jane ndiaye"')) == []
+    assert set(ids(find(eng, "harbour -author:lee"))) == {"b2", "b3"}
+    assert set(ids(find(eng, "harbour", authors=["tom lee", "NDIAYE"]))) == {"b1", "b2"}
+    assert ids(find(eng, "harbour", authors=["nobody"])) == []
+
+
 def test_filters(eng):
     assert set(ids(find(eng, "strike OR bridge OR election", sources=["coast post"]))) == {"a1", "a2", "a9"}
     assert set(ids(find(eng, "strike OR bridge", exclude_sources=["Coast Post"]))) == {"a3", "a4"}

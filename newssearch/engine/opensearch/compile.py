@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ..base import SearchSpec
-from ..documents import MAX_EXPANSION, MAX_SCAN, clean_domain, source_key, url_words
+from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, source_key, url_words
 from .mapping import LAYERS, clip
 
 __all__ = ["Compiler", "filters", "millis", "MATCH_NONE", "edit_distance"]
@@ -74,6 +74,10 @@ def filters(spec: SearchSpec) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]
         keep.append({"term": {"lang": spec.lang.lower()}})
     if spec.domains:
         keep.append({"terms": {"domains": [clean_domain(d) for d in spec.domains]}})
+    if spec.authors:
+        names = [author_words(a) for a in spec.authors]
+        keep.append({"bool": {"should": [{"bool": {"filter": [{"term": {"authorwords": w}} for w in n]}}
+                                         for n in names if n] or [{"match_none": {}}], "minimum_should_match": 1}})
     if spec.exclude_domains:
         drop.append({"terms": {"domains": [clean_domain(d) for d in spec.exclude_domains]}})
     if spec.exclude_sources:
@@ -159,11 +163,12 @@ class Compiler:
             return self.const({"term": {"lang": text.strip().lower()}})
         if fieldname == "site":
             return self.const({"term": {"domains": clean_domain(text)}})
-        if fieldname == "url":
-            words = url_words(text)
+        if fieldname in ("url", "author"):
+            words = url_words(text) if fieldname == "url" else author_words(text)
             if not words:
                 return None
-            parts = [self.const({"term": {"urlwords": w}}) for w in words]
+            name = "urlwords" if fieldname == "url" else "authorwords"
+            parts = [self.const({"term": {name: w}}) for w in words]
             return parts[0] if len(parts) == 1 else {"bool": {"must": parts}}
         alternatives = [tuple(clip(t) for t in a) for a in analysis.query_alternatives(text, lang=self.lang,
                                                                                           langs=self.langs)]

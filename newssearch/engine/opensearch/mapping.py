@@ -31,7 +31,7 @@ from ..documents import TITLE_BOOST
 
 __all__ = ["FORMAT", "LAYERS", "FILLER", "index_body", "document", "analysed", "micros", "from_micros"]
 
-FORMAT = 3
+FORMAT = 4
 """Version of this mapping; a change makes existing indexes 'rebuild needed'."""
 LAYERS = 4
 """Terms one position may hold in the position fields (Hebrew: a word and up to three
@@ -61,6 +61,7 @@ def index_body(shards: int, replicas: int) -> Dict[str, Any]:
         "lang": _KEYWORD,
         "domains": _KEYWORD,
         "urlwords": _KEYWORD,
+        "authorwords": _KEYWORD,
         "published": {"type": "date", "format": "epoch_millis"},
         "dated": {"type": "boolean"},
         "chash": {"type": "keyword", "index": False, "doc_values": False},
@@ -161,6 +162,7 @@ def document(doc: IndexDoc) -> Tuple[Dict[str, Any], Tuple[int, ...]]:
         "lang": doc.lang,
         "domains": list(doc.domains),
         "urlwords": list(doc.url_words),
+        "authorwords": list(doc.author_words),
         "published": int(doc.published.timestamp() * 1000) if doc.published else None,
         "dated": doc.published is not None,
         "chash": doc.chash,

@@ -17,7 +17,7 @@ from whoosh.support.levenshtein import distance as edit_distance
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ..base import SearchSpec
-from ..documents import MAX_EXPANSION, MAX_SCAN, clean_domain, source_key, url_words
+from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, source_key, url_words
 from .schema import naive_utc
 
 __all__ = ["QueryCompiler", "CompileReport", "filters"]
@@ -57,6 +57,9 @@ def filters(spec: SearchSpec) -> List[wq.Query]:
         out.append(wq.Term("lang", spec.lang.lower()))
     if spec.domains:
         out.append(wq.Or([wq.Term("domains", clean_domain(d)) for d in spec.domains]))
+    if spec.authors:
+        names = [[wq.Term("authorwords", w) for w in author_words(a)] for a in spec.authors]
+        out.append(wq.Or([wq.And(n) if len(n) > 1 else n[0] for n in names if n]) if any(names) else wq.NullQuery)
     if spec.exclude_domains:
         out.append(wq.Not(wq.Or([wq.Term("domains", clean_domain(d)) for d in spec.exclude_domains])))
     if spec.exclude_sources:
@@ -119,11 +122,12 @@ class QueryCompiler:
             return wq.Term("lang", text.strip().lower())
         if fieldname == "site":
             return wq.Term("domains", clean_domain(text))
-        if fieldname == "url":
-            words = url_words(text)
+        if fieldname in ("url", "author"):
+            words = url_words(text) if fieldname == "url" else author_words(text)
             if not words:
                 return None
-            return wq.And([wq.Term("urlwords", w) for w in words]) if len(words) > 1 else wq.Term("urlwords", words[0])
+            name = "urlwords" if fieldname == "url" else "authorwords"
+            return wq.And([wq.Term(name, w) for w in words]) if len(words) > 1 else wq.Term(name, words[0])
         alternatives = analysis.query_alternatives(text, lang=self.lang, langs=self.langs)
         if not alternatives:
             return None

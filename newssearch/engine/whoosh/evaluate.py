@@ -293,7 +293,7 @@ class ArrayState:
         if not filters:
             return None
         key = (tuple(spec.sources), spec.since, spec.until, spec.lang, tuple(spec.domains),
-               tuple(spec.exclude_sources), tuple(spec.exclude_ids), tuple(spec.exclude_domains))
+               tuple(spec.exclude_sources), tuple(spec.exclude_ids), tuple(spec.exclude_domains), tuple(spec.authors))
         found = self._filters.get(key)
         if found is None:
             ev = self.evaluator()

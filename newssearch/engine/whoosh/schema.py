@@ -15,7 +15,7 @@ from ... import analysis, dedupe
 from ..base import IndexDoc
 from ..documents import TITLE_BOOST
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """Bump when the schema changes; together with ANALYSIS_VERSION it guards old indexes."""
 
 INDEX_NAME = "MAIN"
@@ -89,6 +89,8 @@ def build_schema() -> Schema:
         # words of the url (inurl:) and the host with its parent domains (site:, --domain)
         urlwords=KEYWORD(lowercase=True, scorable=False),
         domains=KEYWORD(lowercase=True, scorable=False),
+        # the byline's folded words (author:, --author); FORMAT_VERSION 6
+        authorwords=KEYWORD(scorable=False),
     )
 
 
@@ -127,6 +129,8 @@ def whoosh_fields(doc: IndexDoc) -> Dict[str, object]:
         fields["urlwords"] = " ".join(doc.url_words)
     if doc.domains:
         fields["domains"] = " ".join(doc.domains)
+    if doc.author_words:
+        fields["authorwords"] = " ".join(doc.author_words)
     if doc.signature:
         fields["dupsig"] = dedupe.to_bytes(doc.signature)
     return fields
