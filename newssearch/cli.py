@@ -360,7 +360,7 @@ def query_cmd(
       -rumour, NOT rumour    leave out;  (coup OR junta) mali  groups
       title:coup body:x      in the title / body (also intitle:, intext:)
       source:"Al Jazeera"    exact outlet;  lang:he  language;  site:bbc.co.uk  domain
-      url:sport              words of the address
+      author:"Jane Smith"    every word in the byline;  url:sport  words of the address
       elect*  Goitta~  x~2   prefix; fuzzy (1 or 2 edits)
       when:7d since:2025-08-01 until:2025-08-31 date:[2025-08 TO *] today, last week
     Bad syntax never fails: it is repaired and a warning says how.
