@@ -264,10 +264,19 @@ class OpenSearchSearcher:
         out: List[List[str]] = [[] for _ in signatures]
         if not lines:
             return out
-        r = call(f"copy lookup on {self.index}", self.client.msearch, body="\n".join(lines) + "\n")
+        body = "\n".join(lines) + "\n"
+        for attempt in range(SHARD_RETRIES):
+            # as _search: a node lost mid-request fails a response (or some of its shards);
+            # the whole lookup is asked again once the copies have moved, never half-answered
+            r = call(f"copy lookup on {self.index}", self.client.msearch, body=body)
+            bad = [resp for resp in r["responses"] if "error" in resp or (resp.get("_shards") or {}).get("failed")]
+            if not bad:
+                break
+            time.sleep(0.2 * (attempt + 1))
+        else:
+            raise NewsSearchError(f"opensearch: copy lookup on {self.index} failed "
+                                  f"({bad[0].get('error') or bad[0].get('_shards')}): try again")
         for n, resp in zip(asked, r["responses"]):
-            if "error" in resp:
-                raise NewsSearchError(f"opensearch: copy lookup on {self.index} failed ({resp['error']})")
             sig = signatures[n]
             out[n] = [_field(h, "id") for h in resp["hits"]["hits"] if dedupe.is_near_duplicate(sig, _signature(h))]
         return out
