@@ -18,6 +18,7 @@ from .errors import (
     NewsSearchError,
     RebuildNeeded,
     RebuildRefused,
+    UntrustedIndex,
 )
 from .generations import Generation
 from .index import FACETS, SORTS, IndexStats, NewsIndex, open_index
@@ -47,6 +48,7 @@ __all__ = [
     "IndexNotFound",
     "RebuildNeeded",
     "RebuildRefused",
+    "UntrustedIndex",
     "Generation",
     "IndexLocked",
     "BadQuery",

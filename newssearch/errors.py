@@ -4,6 +4,8 @@ The CLI turns each into a one-line message on stderr and exit code 1.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 
 class NewsSearchError(Exception):
     """Base class of every error newssearch raises on purpose."""
@@ -39,3 +41,19 @@ class FetchFailed(NewsSearchError):
 
 class ArticleNotFound(NewsSearchError):
     """No article with the given id is in the index."""
+
+
+class UntrustedIndex(NewsSearchError):
+    """The index holds a pickle that asks for a global newssearch never writes into an index
+    (``os.system``, ``builtins.exec``...): refused before anything of it ran.
+
+    ``asked`` is the refused global (``module.name``); ``path`` the file that held it and
+    ``part`` the part of that file (a segment file holds several), when known.
+    """
+
+    def __init__(self, message: str, *, asked: str = "", path: Optional[str] = None,
+                 part: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.asked = asked
+        self.path = path
+        self.part = part

@@ -104,8 +104,9 @@ def open_index(
 
     Raises :class:`~newssearch.errors.IndexNotFound` when there is no index and
     ``create`` is False, and :class:`~newssearch.errors.RebuildNeeded` when the index
-    was built by another format version. Opening an index reads pickled data from it:
-    only open indexes you built yourself.
+    was built by another format version. A Whoosh index holds pickles; they are read
+    through a restricted unpickler, so a planted one is an UntrustedIndex error, never
+    code run (see :mod:`newssearch.engine.whoosh.safepickle` for what that does not cover).
     """
     require_posix()
     spec, root = engine_location(path)

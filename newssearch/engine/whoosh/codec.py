@@ -10,7 +10,6 @@ from array import array
 from itertools import chain
 from operator import sub as _sub
 from pickle import dumps as _pickle_dumps
-from pickle import loads as _pickle_loads
 from typing import Iterable, Iterator, List, Optional, Sequence
 
 from whoosh.codec.whoosh3 import (
@@ -23,6 +22,7 @@ from whoosh.formats import Positions
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
+from .safepickle import loads as _pickle_loads
 from .store import NewsSegment
 
 
@@ -65,7 +65,7 @@ class PackedPositions:
         counts: List[int] = []
         deltas: List[int] = []
         for v in values:
-            ds = _pickle_loads(v[4:]) if v else []  # written by Whoosh or by us, in our own index
+            ds = _pickle_loads(v[4:]) if v else []  # read from a segment: restricted
             counts.append(len(ds))
             deltas.extend(ds)
         return cls(_packed(counts), _packed(deltas))
@@ -199,8 +199,9 @@ class NewsPostingsWriter(W3PostingsWriter):
 class NewsTermInfo(W3TermInfo):
     """W3TermInfo whose inlined postings are pickled with protocol 3 instead of 2.
 
-    Whoosh reads them with ``pickle.loads``, which takes any protocol; protocol 2 writes
-    each ``bytes`` as a ~40-byte ``_codecs.encode`` call, protocol 3 in two bytes.
+    Whoosh reads them with ``loads`` (:mod:`.safepickle`'s restricted one), which takes any
+    protocol; protocol 2 writes each ``bytes`` as a ~40-byte ``_codecs.encode`` call,
+    protocol 3 in two bytes.
     """
 
     def to_bytes(self):

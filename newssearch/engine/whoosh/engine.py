@@ -1,7 +1,8 @@
 """WhooshEngine: one Whoosh index directory behind the :class:`~newssearch.engine.base.Engine` contract.
 
-Security note: a Whoosh index stores its schema and segment list with pickle, so opening
-an index directory unpickles data from it. Only open indexes you built yourself.
+Security note: a Whoosh index keeps pickles on disk; every one is read through the
+restricted unpickler of :mod:`.safepickle`, so opening an index directory someone else made
+runs none of their code (see the package docstring for the limits).
 """
 from __future__ import annotations
 

@@ -19,11 +19,13 @@ from .compile import CompileReport, QueryCompiler, filters
 from .copies import copies_of_many
 from .evaluate import ArrayState, _PhraseCheck, check_phrases
 from .leaves import _Leaf, _day_key
+from .safepickle import reports_location
 from .schema import DAY0, FORMAT_VERSION, NO_DATE, aware
 
 __all__ = ["WhooshSearcher"]
 
 
+@reports_location  # a refused pickle read lazily from a segment names the index directory
 class WhooshSearcher:
     """A searcher of one committed state: a Whoosh searcher and its segments as arrays.
 

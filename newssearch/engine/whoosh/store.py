@@ -1,13 +1,16 @@
 """Reading segments in place: mmapped compound files without copies (NewsSegment)."""
 from __future__ import annotations
 
+import os
 from io import BytesIO
 from pickle import UnpicklingError
-from pickle import load as _pickle_load
+from typing import Optional, Tuple
 
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.structfile import BufferFile
+
+from .safepickle import load as _pickle_load
 
 
 class _ViewReader:
@@ -55,9 +58,10 @@ class _MappedFile(BufferFile):
     reads (:class:`_ViewReader`) both read the mapped file in place.
     """
 
-    def __init__(self, buf, name=None, onclose=None):  # noqa: ANN001 - whoosh types
+    def __init__(self, buf, name=None, onclose=None, origin: Optional[Tuple[str, str]] = None):  # noqa: ANN001
         self._buf = buf
         self._name = name
+        self._origin = origin  # (the segment file's path, this part's name): for errors
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
@@ -78,7 +82,7 @@ class _MappedFile(BufferFile):
         while True:
             window = BytesIO(self._buf[start : start + size])
             try:
-                value = _pickle_load(window)
+                value = _pickle_load(window, self)
             except (EOFError, UnpicklingError):
                 if start + size >= len(self._buf):
                     raise
@@ -100,11 +104,18 @@ class _MappedFile(BufferFile):
 class NewsCompoundStorage(CompoundStorage):
     """Whoosh's compound segment file, handing out :class:`_MappedFile` parts."""
 
+    def __init__(self, dbfile, use_mmap=True, basepos=0):  # noqa: ANN001 - whoosh types
+        # the segment file's path, for errors about its parts (Whoosh drops the file once mapped)
+        path = getattr(getattr(dbfile, "file", None), "name", None)
+        self._path = os.path.abspath(path) if isinstance(path, str) else None
+        super().__init__(dbfile, use_mmap=use_mmap, basepos=basepos)
+
     def open_file(self, name, *args, **kwargs):  # noqa: ANN001, ANN201 - whoosh types
         if self._source is None or self.is_closed:
             return super().open_file(name, *args, **kwargs)
         offset, length = self.range(name)
-        return _MappedFile(memoryview(self._source)[offset : offset + length], name=name)
+        origin = (self._path, name) if self._path is not None else None
+        return _MappedFile(memoryview(self._source)[offset : offset + length], name=name, origin=origin)
 
 
 class NewsSegment(W3Segment):
