@@ -73,6 +73,10 @@ start_node() {  # start_node I COUNT
   local http=$((PORT + i - 1)) transport=$((PORT + 50 + i - 1))
   rm -f "$dir/node.pid.tmp"
   if [ -f "$dir/node.pid" ] && kill -0 "$(cat "$dir/node.pid")" 2>/dev/null; then return 0; fi
+  # a whole start begins from empty data: a run killed before its cleanup can leave test
+  # indexes (with replicas a single node never assigns) that would keep it from green;
+  # --node N rejoins a running cluster and keeps its node's data
+  [ -n "$ONLY" ] || rm -rf "$dir/data"
   mkdir -p "$dir/data" "$dir/logs" "$dir/tmp"
   rm -rf "$dir/config"; cp -r "$DIST/config" "$dir/config"
   # the stock jvm.options write logs and dumps relative to the (read-only) distribution
