@@ -31,15 +31,17 @@ from .model import (
     IndexStats,
     IngestReport,
     IngestWarning,
+    Match,
     Rejected,
     Results,
     SourceInfo,
+    Timeline,
     clean_text,
     to_utc,
 )
 from .records import content_hash, index_docs
 from .querydates import date_span
-from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word, outline, parse_query
+from .query import And, AnyOf, DateRange, Fuzzy, Node, Not, Or, ParsedQuery, Phrase, Prefix, Word, outline, parse_query
 from .ranking import FRESH_DEPTH, rerank_fresh
 from .snippets import make_snippets
 from .suggest import SUGGEST_BELOW, suggest
@@ -408,53 +410,17 @@ class NewsIndex:
         Raises :class:`~newssearch.errors.BadQuery` for a query with nothing to search
         or an invalid option; bad syntax only adds ``warnings``.
         """
-        if not isinstance(sort, str) or sort not in SORTS:
-            raise BadQuery(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
         _check_page(limit, page)
         facet_names = _facet_names(facets)
-        now = _moment("now", now)
-        since = _moment("since", since, now=now)
-        until = _moment("until", until, now=now, end=True)
-        parsed = parse_query(text, now=now)
-        if not _has_searchable(parsed.tree):
-            raise BadQuery(f"nothing searchable in {text!r}: it has no words")
-        spec = SearchSpec(
-            sources=_names(source),
-            exclude_sources=_names(exclude_source),
-            domains=_names(domain),
-            exclude_domains=_names(exclude_domain),
-            authors=_names(author),
-            since=since,
-            until=until,
-            lang=_lang(lang),
-            sort=sort,
-            offset=0 if page * limit > MAX_DEPTH else (page - 1) * limit,
-            limit=limit,
-            facets=facet_names,
-            window=self._window(sort, page if page * limit <= MAX_DEPTH else 1, limit, collapse),
+        deep = page * limit > MAX_DEPTH
+        spec, parsed, now = self._spec(
+            text, source=source, exclude_source=exclude_source, since=since, until=until, lang=lang, domain=domain,
+            exclude_domain=exclude_domain, author=author, sort=sort, now=now,
+            offset=0 if deep else (page - 1) * limit, limit=limit, facets=facet_names,
+            window=self._window(sort, 1 if deep else page, limit, collapse),
         )
-        warnings = list(parsed.warnings)
-        tree = parsed.tree
-        words = fallback.loose_words(tree)
+        tree, answer, warnings = self._answer(parsed, spec)
         searcher = self._searcher
-        answer: Optional[EngineAnswer] = None
-        if words is None or len(words) < 3 or not fallback.wants_fallback(words, searcher.count(And(tuple(words)))):
-            # a sentence whose words are all in too few articles skips straight to the fallback
-            answer = searcher.search(tree, spec)
-        if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
-            loose = fallback.fallback_tree(words)
-            if loose is not None:
-                wider = searcher.search(loose, spec)
-                # the fallback finds a superset of the all-words articles: take it when it adds some
-                if answer is None or wider.total > answer.total:
-                    found = "too few" if answer is None else str(answer.total)
-                    warnings.append(
-                        f"{found} articles have every word: showing articles with at least "
-                        f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
-                    )
-                    tree, answer = loose, wider
-        if answer is None:
-            answer = searcher.search(tree, spec)
         warnings.extend(answer.warnings)
         cands = list(answer.candidates)
         if spec.sort == "fresh":
@@ -479,6 +445,158 @@ class NewsIndex:
             facets=answer.facets,
             suggestion=suggestion,
         )
+
+    def _spec(self, text: str, *, source: Union[str, Sequence[str], None], exclude_source: Union[str, Sequence[str], None],
+              since: object, until: object, lang: Optional[str], domain: Union[str, Sequence[str], None],
+              exclude_domain: Union[str, Sequence[str], None], author: Union[str, Sequence[str], None], sort: str,
+              now: object, offset: int, limit: int, facets: Tuple[str, ...], window: int,
+              ) -> Tuple[SearchSpec, ParsedQuery, Optional[datetime]]:
+        """The checked filters of a search as a SearchSpec, with the parsed query and *now*."""
+        if not isinstance(sort, str) or sort not in SORTS:
+            raise BadQuery(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        now = _moment("now", now)
+        since = _moment("since", since, now=now)
+        until = _moment("until", until, now=now, end=True)
+        parsed = parse_query(text, now=now)
+        if not _has_searchable(parsed.tree):
+            raise BadQuery(f"nothing searchable in {text!r}: it has no words")
+        spec = SearchSpec(
+            sources=_names(source),
+            exclude_sources=_names(exclude_source),
+            domains=_names(domain),
+            exclude_domains=_names(exclude_domain),
+            authors=_names(author),
+            since=since,
+            until=until,
+            lang=_lang(lang),
+            sort=sort,
+            offset=offset,
+            limit=limit,
+            facets=facets,
+            window=window,
+        )
+        return spec, parsed, now
+
+    def _answer(self, parsed: ParsedQuery, spec: SearchSpec) -> Tuple[Node, EngineAnswer, List[str]]:
+        """Run the query (or, when too few articles hold every word, its loose fallback):
+        the tree that answered, the engine's answer and the warnings so far."""
+        warnings = list(parsed.warnings)
+        tree = parsed.tree
+        words = fallback.loose_words(tree)
+        searcher = self._searcher
+        answer: Optional[EngineAnswer] = None
+        if words is None or len(words) < 3 or not fallback.wants_fallback(words, searcher.count(And(tuple(words)))):
+            # a sentence whose words are all in too few articles skips straight to the fallback
+            answer = searcher.search(tree, spec)
+        if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
+            loose = fallback.fallback_tree(words)
+            if loose is not None:
+                wider = searcher.search(loose, spec)
+                # the fallback finds a superset of the all-words articles: take it when it adds some
+                if answer is None or wider.total > answer.total:
+                    found = "too few" if answer is None else str(answer.total)
+                    warnings.append(
+                        f"{found} articles have every word: showing articles with at least "
+                        f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
+                    )
+                    tree, answer = loose, wider
+        if answer is None:
+            answer = searcher.search(tree, spec)
+        return tree, answer, warnings
+
+    def iter_search(
+        self,
+        text: str,
+        *,
+        source: Union[str, Sequence[str], None] = None,
+        exclude_source: Union[str, Sequence[str], None] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        lang: Optional[str] = None,
+        domain: Union[str, Sequence[str], None] = None,
+        exclude_domain: Union[str, Sequence[str], None] = None,
+        author: Union[str, Sequence[str], None] = None,
+        sort: str = "relevance",
+        collapse: bool = False,
+        now: Optional[datetime] = None,
+        batch: int = 500,
+    ) -> Iterator[Match]:
+        """Every article matching *text*, in *sort* order, each as a :class:`Match` with its
+        body and all stored fields: not capped at :data:`MAX_DEPTH`, loaded *batch* at a time.
+
+        Filters and query language are those of :meth:`search`. By default every copy of a
+        syndicated story is its own match (an export wants them all); ``collapse=True``
+        yields only the first of each group, with the copies' ids in ``duplicate_ids``.
+        The ranking is computed once, when the first match is asked for.
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise BadQuery(f"batch must be a whole number of at least 1, not {batch!r}")
+        spec, parsed, now = self._spec(
+            text, source=source, exclude_source=exclude_source, since=since, until=until, lang=lang, domain=domain,
+            exclude_domain=exclude_domain, author=author, sort=sort, now=now, offset=0, limit=1, facets=(),
+            window=MAX_DEPTH,
+        )
+        return self._iter_matches(parsed, spec, collapse=collapse, now=now, batch=batch)
+
+    def _iter_matches(self, parsed: ParsedQuery, spec: SearchSpec, *, collapse: bool, now: Optional[datetime],
+                      batch: int) -> Iterator[Match]:
+        tree, answer, _warnings = self._answer(parsed, spec)
+        if answer.total > len(answer.candidates):
+            answer = self._searcher.search(tree, dataclasses.replace(spec, window=answer.total))
+        cands = list(answer.candidates)
+        if spec.sort == "fresh":
+            cands = rerank_fresh(
+                cands, now=to_utc(now), score=lambda c: c.score, published=lambda c: c.published, ident=lambda c: c.id
+            )
+        groups = dedupe.collapse(cands, lambda c: c.signature) if collapse else [(c, []) for c in cands]
+        rank = 0
+        for start in range(0, len(groups), batch):
+            part = groups[start : start + batch]
+            stored = self._searcher.fetch([first.id for first, _ in part])
+            for first, rest in part:
+                r = stored.get(first.id)
+                if r is None:  # deleted since the ranking
+                    continue
+                rank += 1
+                yield Match(id=r.id, title=r.title, body=r.body, source=r.source, published=r.published, url=r.url,
+                            lang=r.lang, author=r.author, score=first.score, rank=rank,
+                            duplicate_ids=tuple(sorted(c.id for c in rest)))
+
+    def timeline(
+        self,
+        text: str,
+        *,
+        by: str = "day",
+        source: Union[str, Sequence[str], None] = None,
+        exclude_source: Union[str, Sequence[str], None] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+        lang: Optional[str] = None,
+        domain: Union[str, Sequence[str], None] = None,
+        exclude_domain: Union[str, Sequence[str], None] = None,
+        author: Union[str, Sequence[str], None] = None,
+        now: Optional[datetime] = None,
+    ) -> Timeline:
+        """How many articles matching *text* were published per day, ISO week or month
+        (*by*), every period from the first to the last match present (empty ones as 0).
+
+        Counts every matching article, syndicated copies included; ``undated`` counts
+        the matches without a publication date, which no period holds.
+        """
+        from .timeline import PERIODS, build_timeline
+
+        if not isinstance(by, str) or by not in PERIODS:
+            raise BadQuery(f"unknown period {by!r}: use one of {', '.join(PERIODS)}")
+        spec, parsed, now = self._spec(
+            text, source=source, exclude_source=exclude_source, since=since, until=until, lang=lang, domain=domain,
+            exclude_domain=exclude_domain, author=author, sort="relevance", now=now, offset=0, limit=1,
+            facets=("day",), window=1,
+        )
+        _tree, answer, warnings = self._answer(parsed, spec)
+        warnings.extend(answer.warnings)
+        days = answer.facets.get("day", {})
+        return build_timeline(text, by, days, total=answer.total, warnings=tuple(dict.fromkeys(warnings)),
+                              since=spec.since, until=spec.until)
 
     @staticmethod
     def _window(sort: str, page: int, limit: int, collapse: bool) -> int:

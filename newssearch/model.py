@@ -9,7 +9,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -190,6 +190,83 @@ class Hit:
         from .render import hit_to_dict  # render imports this module
 
         return hit_to_dict(self)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One article of :meth:`NewsIndex.iter_search`: every stored field, body included."""
+
+    id: str
+    title: str
+    body: str
+    source: str
+    published: Optional[datetime]
+    url: Optional[str]
+    lang: Optional[str]
+    author: Optional[str]
+    score: float
+    """Relevance score (0 under a date sort's ties is possible); comparable only within one export."""
+    rank: int
+    """1-based position in the whole export."""
+    duplicate_ids: Tuple[str, ...] = ()
+    """With ``collapse=True``: the ids of the copies folded into this match."""
+
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready values (dates as ISO 8601 UTC), the shape of ``export --format jsonl``."""
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "score": round(self.score, 4),
+            "title": self.title,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None,
+            "url": self.url,
+            "lang": self.lang,
+            "author": self.author,
+            "body": self.body,
+            "duplicate_ids": list(self.duplicate_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Period:
+    """One period of a :class:`Timeline`: its first day, its label and its count."""
+
+    start: date
+    label: str
+    """2025-08-13 (day), 2025-W33 (ISO week), 2025-08 (month)."""
+    count: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Matches of a query per period, oldest first, empty periods included."""
+
+    query: str
+    by: str
+    """day, week or month."""
+    periods: Tuple[Period, ...]
+    total: int
+    """Every match, dated or not."""
+    undated: int = 0
+    warnings: Sequence[str] = ()
+
+    def __iter__(self) -> Iterator[Period]:
+        return iter(self.periods)
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def to_dict(self) -> Dict[str, object]:
+        """JSON-ready values, the shape of ``timeline --json``."""
+        return {
+            "query": self.query,
+            "by": self.by,
+            "total": self.total,
+            "undated": self.undated,
+            "warnings": list(self.warnings),
+            "periods": [{"period": p.label, "start": p.start.isoformat(), "count": p.count} for p in self.periods],
+        }
 
 
 SNIPPET_MARK_START = "[["
