@@ -71,6 +71,8 @@ LANGUAGE_NAMES = {
 }
 """Language names users type for ``lang``, to suggest the ISO 639-1 code the index uses."""
 
+MIN_SHORT_ID = 4
+"""The shortest start of an id :meth:`NewsIndex.resolve_id` looks up (listings show SHORT_ID)."""
 MAX_DEPTH = 10_000
 """Deepest result a page reaches (``page * limit``); a page past it is empty, with a warning
 (every match is still counted; ``iter_search``-style export is the way to read them all)."""
@@ -311,6 +313,7 @@ class NewsIndex:
         progress: Optional[Callable[[int, int, str], None]] = None,
         encoding: Optional[str] = None,
         dayfirst: bool = False,
+        on_records: Optional[Callable[[int], None]] = None,
     ) -> IngestReport:
         """Read files, directories, http(s) URLs and ``-`` (stdin) into the index, in every
         format :mod:`newssearch.ingest` knows.
@@ -321,7 +324,9 @@ class NewsIndex:
         modification time. ``format`` forces a reader; ``fields`` maps Article fields to
         odd column/key names (``{"body": "story"}``); ``include``/``exclude`` are globs for
         directory walks; ``stdin`` is read for ``-`` (default: the process's stdin);
-        ``progress(number, total, name)`` is called before each input; ``encoding`` reads
+        ``progress(number, total, name)`` is called before each input, and
+        ``on_records(count)`` with the number of records read so far (good and rejected),
+        every :data:`RECORD_TICK` records and at the end; ``encoding`` reads
         every input as that codec instead of detecting it (a warning names the encoding
         whenever one was guessed); ``dayfirst`` reads numeric dates day first (``12/08/2025``
         is 12 August; without it an ambiguous one is read month first, with a warning). URLs are fetched
@@ -335,6 +340,8 @@ class NewsIndex:
         records = read_paths(paths, as_of=as_of, format=format, fields=fields, include=include,
                              exclude=exclude, stdin=stdin, fetch_state=state, on_input=progress, encoding=encoding,
                              dayfirst=dayfirst)
+        if on_records is not None:
+            records = _counting(records, on_records)
 
         with self.writing("index") as writer:
             counts = writer.upsert(index_docs(records, rejected=rejected, warnings=warnings))
@@ -368,6 +375,30 @@ class NewsIndex:
 
     def __len__(self) -> int:
         return self._searcher.doc_count()
+
+    def resolve_id(self, text: str) -> str:
+        """The full id of the article *text* names: its whole id, or a unique start of it
+        of at least :data:`MIN_SHORT_ID` characters (listings show the first
+        :data:`~newssearch.model.SHORT_ID` characters). Raises :class:`~newssearch.errors.ArticleNotFound`
+        when no article matches, :class:`~newssearch.errors.BadQuery` when several do."""
+        if not isinstance(text, str):
+            raise BadQuery(f"an article id is text (str), not {type(text).__name__}")
+        wanted = text.strip()
+        if not wanted:
+            raise BadQuery("an article id is needed: listings show each hit's id")
+        if self._searcher.fetch([wanted]):
+            return wanted
+        if len(wanted) < MIN_SHORT_ID:
+            raise ArticleNotFound(f"no article with id {wanted!r} in {self.path} "
+                                  f"(a short id needs at least {MIN_SHORT_ID} characters)")
+        found = self._searcher.ids_with_prefix(wanted, limit=3)
+        if not found:
+            raise ArticleNotFound(f"no article with id {wanted!r} in {self.path}")
+        if len(found) > 1:
+            more = "more" if len(found) > 2 else ""
+            raise BadQuery(f"{wanted!r} is the start of several article ids ({', '.join(found[:2])}{', ...' if more else ''}): "
+                           "give more of the id")
+        return found[0]
 
     def get(self, article_id: str) -> Optional[Article]:
         """The stored article with this id, or None."""
@@ -728,6 +759,22 @@ class NewsIndex:
             languages=st.languages, oldest=st.oldest, newest=st.newest, segments=st.segments,
             size_bytes=st.size_bytes, format=st.format, analysis=st.analysis, engine=st.engine,
         )
+
+
+RECORD_TICK = 250
+"""How many records ``add_paths`` reads between two ``on_records`` calls."""
+
+
+def _counting(records: Iterable[object], tick: Callable[[int], None]) -> Iterator:
+    """*records* unchanged, telling *tick* how many articles and rejects went by."""
+    n = 0
+    for item in records:
+        if not isinstance(item, IngestWarning):
+            n += 1
+            if n % RECORD_TICK == 0:
+                tick(n)
+        yield item
+    tick(n)
 
 
 def engine_rejects(writer: EngineWriter) -> List[Rejected]:

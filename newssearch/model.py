@@ -219,7 +219,7 @@ class Match:
             "score": round(self.score, 4),
             "title": self.title,
             "source": self.source,
-            "published": self.published.isoformat() if self.published else None,
+            "published": self.published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if self.published else None,
             "url": self.url,
             "lang": self.lang,
             "author": self.author,
@@ -268,6 +268,9 @@ class Timeline:
             "periods": [{"period": p.label, "start": p.start.isoformat(), "count": p.count} for p in self.periods],
         }
 
+
+SHORT_ID = 8
+"""Leading characters of an article id that listings show; ``NewsIndex.resolve_id`` takes them."""
 
 SNIPPET_MARK_START = "[["
 SNIPPET_MARK_END = "]]"

@@ -237,6 +237,11 @@ class EngineSearcher(Protocol):
         """Stored fields of these articles; unknown ids are left out."""
         ...
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        """Up to *limit* ids of live articles that start with *prefix*, in id order
+        (how a short id such as the 8 characters a listing shows is resolved)."""
+        ...
+
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
         """The stored near-duplicate sketch of an article; None when the id is unknown."""
         ...

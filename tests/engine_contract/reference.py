@@ -218,6 +218,9 @@ class MemorySearcher:
         return {i: StoredArticle(d.doc.id, d.doc.title, d.doc.body, d.doc.source, d.doc.published, d.doc.url,
                                  d.doc.lang, d.doc.author) for i in ids if (d := self.docs.get(i)) is not None}
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        return sorted(i for i in self.docs if i.startswith(prefix))[:limit]
+
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
         d = self.docs.get(article_id)
         return d.signature if d else None

@@ -321,6 +321,16 @@ def test_fetch_round_trips_every_stored_field(eng):
     assert got["a9"].published is None
 
 
+def test_ids_with_prefix_resolves_short_ids_and_skips_deleted_ones(eng):
+    s = eng.searcher()
+    assert s.ids_with_prefix("a", limit=3) == ["a1", "a2", "a3"]
+    assert s.ids_with_prefix("a8") == ["a8"]
+    assert s.ids_with_prefix("zz") == []
+    with eng.writer() as w:
+        w.delete(ids=["a8"])
+    assert eng.searcher().ids_with_prefix("a8") == []
+
+
 def test_sources_and_stats(eng):
     s = eng.searcher()
     rows = s.sources()

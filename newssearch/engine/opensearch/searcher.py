@@ -234,6 +234,11 @@ class OpenSearchSearcher:
                                           _when(st.get("published")), st.get("url"), src.get("lang"), st.get("author"))
         return out
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        r = self._search({"size": limit, "stored_fields": "_none_", "docvalue_fields": ["id"], "sort": [{"id": "asc"}],
+                          "query": {"prefix": {"id": {"value": prefix}}}}, "looking up a short id")
+        return [h["fields"]["id"][0] for h in r["hits"]["hits"]]
+
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
         r = self._search({"size": 1, "stored_fields": "_none_", "docvalue_fields": ["sig"],
                           "query": {"ids": {"values": [article_id]}}}, "reading a sketch")

@@ -216,6 +216,18 @@ class WhooshSearcher:
             )
         return out
 
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        """Ids in the term index starting with *prefix*, deleted articles skipped."""
+        out: List[str] = []
+        searcher = self._searcher
+        for term in searcher.reader().expand_prefix("id", prefix):
+            aid = term.decode("utf-8") if isinstance(term, bytes) else term
+            if searcher.document_number(id=aid) is not None:
+                out.append(aid)
+                if len(out) >= limit:
+                    break
+        return out
+
     def _docnum(self, article_id: str) -> Optional[int]:
         docnum = self._arrays.docnums.get(article_id) if self._arrays is not None else None
         return docnum if docnum is not None else self._searcher.document_number(id=article_id)
