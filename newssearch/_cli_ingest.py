@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, Iterator, Optional, Sequence
+import time
+from typing import IO, Iterator, Optional, Sequence
 
 import click
 
@@ -30,23 +31,62 @@ def field_map(values: Sequence[str]) -> dict[str, str]:
     return out
 
 
+class Progress:
+    """Progress of ``newssearch index`` on stderr: which input of how many, and how many
+    records were read so far, so one big file shows it is moving. Redrawn in place at
+    most ten times a second; one final line when done."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.number = 0
+        self.total = 0
+        self.name = ""
+        self.records = 0
+        self.started = time.monotonic()
+        self._drawn = 0.0
+        self._width = 0
+
+    def on_input(self, number: int, total: int, name: str) -> None:
+        self.number, self.total, self.name = number, total, name
+        self.draw(force=True)
+
+    def on_records(self, count: int) -> None:
+        self.records = count
+        self.draw()
+
+    def line(self) -> str:
+        rate = self.records / max(time.monotonic() - self.started, 1e-6)
+        name = self.name if len(self.name) <= 40 else "…" + self.name[-39:]
+        where = f"[{self.number}/{self.total}] {name} · " if self.total > 1 else (f"{name} · " if name else "")
+        return f"indexing {where}{self.records:,} records ({rate:,.0f}/s)"
+
+    def draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._drawn < 0.1:
+            return
+        self._drawn = now
+        text = self.line()
+        pad = " " * max(0, self._width - len(text))
+        self._width = len(text)
+        self.stream.write("\r" + text + pad)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.number or self.records:
+            self.draw(force=True)
+            self.stream.write("\n")
+            self.stream.flush()
+
+
 @contextlib.contextmanager
-def progress(quiet: bool) -> Iterator[Optional[Callable[[int, int, str], None]]]:
-    """A progress callback drawing a bar over the inputs, or None when quiet or not on a terminal."""
-    if quiet or not sys.stdout.isatty():
+def progress(quiet: bool, stream: Optional[IO[str]] = None) -> Iterator[Optional[Progress]]:
+    """A :class:`Progress` on *stream* (stderr), or None when quiet or not on a terminal."""
+    stream = stream if stream is not None else sys.stderr
+    if quiet or not (getattr(stream, "isatty", None) and stream.isatty()):
         yield None
         return
-    bar = None
-
-    def update(number: int, total: int, name: str) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="indexing", show_pos=True).__enter__()
-        bar.update(number - 1 - bar.pos)
-
+    shown = Progress(stream)
     try:
-        yield update
+        yield shown
     finally:
-        if bar is not None:
-            bar.update(bar.length - bar.pos)
-            bar.__exit__(None, None, None)
+        shown.close()

@@ -6,10 +6,11 @@ Exit codes: 0 ok; 1 error (one line on stderr, no traceback); 2 usage error;
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
 import re
-import errno
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,12 +22,20 @@ from . import __version__
 from .dates import parse_datetime, parse_duration
 from ._cli_ingest import field_map as _field_map, progress as _progress
 from .engine import DEFAULT_ENGINE, engine_names, engine_spec
-from .errors import BadInput, IndexLocked, NewsSearchError
+from .errors import ArticleNotFound, BadInput, IndexLocked, NewsSearchError
+from .export import EXPORT_FORMATS, write_export
 from .model import clean_text
 from .index import FACETS, SORTS, open_index
 from .ingest import READERS
 from .rebuild import Config, RunReport, load_config, rebuild, update
+from .timeline import PERIODS
 from .render import (
+    article_text,
+    article_to_dict,
+    terminal_width,
+    timeline_csv,
+    timeline_table,
+    use_color,
     explanation_text,
     explanation_to_dict,
     generations_table,
@@ -258,8 +267,8 @@ def index_cmd(
     with open_index(index_path, create=True, wait=wait, engine=spec) as ix, _progress(quiet) as progress:
         report = ix.add_paths(
             list(paths), as_of=as_of_dt, format=format_, fields=field_map, include=include,
-            exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, progress=progress, encoding=encoding,
-            dayfirst=dayfirst,
+            exclude=exclude, stdin=sys.stdin.buffer if "-" in paths else None, encoding=encoding, dayfirst=dayfirst,
+            progress=progress.on_input if progress else None, on_records=progress.on_records if progress else None,
         )
     _echo_record_notes(report, quiet)
     if rejects_path is not None:
@@ -305,17 +314,55 @@ def _echo_results(results: Any, fmt: str) -> None:
     _echo(fmt, results, as_json=results_to_dict, as_jsonl=results_jsonl, as_csv=results_csv, as_table=results_table)
 
 
+def filter_options(func: F) -> F:
+    """The filters a search takes (--source ... --lang), handed to the command as ``filters``:
+    the keyword arguments of ``NewsIndex.search`` / ``iter_search`` / ``timeline``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, source: Sequence[str] = (), exclude_source: Sequence[str] = (), domain: Sequence[str] = (),
+                author: Sequence[str] = (), exclude_domain: Sequence[str] = (), since: Optional[str] = None,
+                until: Optional[str] = None, lang: Optional[str] = None, **kwargs: Any) -> Any:
+        try:
+            bounds = dict(since=_when(since), until=_when(until, end_of_day=True))
+        except NewsSearchError as exc:  # a bad --since: one line, exit 1, as the command's own errors
+            raise _fail(str(exc)) from None
+        filters = dict(
+            source=list(source) or None,
+            exclude_source=list(exclude_source) or None,
+            domain=list(domain) or None,
+            exclude_domain=list(exclude_domain) or None,
+            author=list(author) or None,
+            lang=lang,
+            **bounds,
+        )
+        return func(*args, filters=filters, **kwargs)
+
+    out: Any = wrapper
+    for option in reversed((
+        click.option("--source", multiple=True, help="Only this source (exact, case-insensitive); repeatable."),
+        click.option("--exclude-source", multiple=True, help="Leave out this source (exact, case-insensitive); repeatable."),
+        click.option("--domain", multiple=True, help="Only articles whose url is on this domain or a subdomain; repeatable."),
+        click.option("--author", multiple=True, help="Only articles whose byline holds every word of this name; repeatable."),
+        click.option("--exclude-domain", multiple=True, help="Leave out articles on this domain or its subdomains; repeatable."),
+        click.option("--since", metavar="WHEN",
+                     help='Published at or after: a date, "yesterday", "2 days ago" or a span like 7d.'),
+        click.option("--until", metavar="WHEN", help="Published at or before (a bare date includes that whole day)."),
+        click.option("--lang", help="Only articles in this language (ISO 639-1 code, e.g. he)."),
+    )):
+        out = option(out)
+    return out  # type: ignore[no-any-return]
+
+
+color_option = click.option(
+    "--color/--no-color", "color", default=None,
+    help="Colour matched words and headings (default: only on a terminal, never when NO_COLOR is set).",
+)
+
+
 @main.command("query")
 @click.argument("text")
 @index_option
-@click.option("--source", multiple=True, help="Only this source (exact, case-insensitive); repeatable.")
-@click.option("--exclude-source", multiple=True, help="Leave out this source (exact, case-insensitive); repeatable.")
-@click.option("--domain", multiple=True, help="Only articles whose url is on this domain or a subdomain; repeatable.")
-@click.option("--author", multiple=True, help="Only articles whose byline holds every word of this name; repeatable.")
-@click.option("--exclude-domain", multiple=True, help="Leave out articles on this domain or its subdomains; repeatable.")
-@click.option("--since", metavar="WHEN", help='Published at or after: a date, "yesterday", "2 days ago" or a span like 7d.')
-@click.option("--until", metavar="WHEN", help="Published at or before (a bare date includes that whole day).")
-@click.option("--lang", help="Only articles in this language (ISO 639-1 code, e.g. he).")
+@filter_options
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True,
               help="fresh = relevance x freshness (half-life 2 days).")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True, help="Hits per page (1-1000).")
@@ -325,20 +372,14 @@ def _echo_results(results: Any, fmt: str) -> None:
               help="Order of facet values: auto = dates newest first, others by count; count; value.")
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
 @click.option("--explain", is_flag=True, help="Print how the query was parsed and compiled, then stop.")
+@color_option
 @config_option
 @output_options
 @_errors_to_exit
 def query_cmd(
     text: str,
     index_path: Path,
-    source: Sequence[str],
-    exclude_source: Sequence[str],
-    domain: Sequence[str],
-    author: Sequence[str],
-    exclude_domain: Sequence[str],
-    since: Optional[str],
-    until: Optional[str],
-    lang: Optional[str],
+    filters: dict,
     sort: str,
     limit: int,
     page: int,
@@ -346,10 +387,12 @@ def query_cmd(
     facet_sort: str,
     show_all: bool,
     explain: bool,
+    color: Optional[bool],
     config_path: Optional[Path],
     fmt: str,
 ) -> None:
-    """Search the index for TEXT, best matches first.
+    """Search the index for TEXT, best matches first. Each hit shows its short id,
+    which `newssearch show ID` and `newssearch related ID` take.
 
     \b
     Query syntax:
@@ -372,14 +415,7 @@ def query_cmd(
         else:
             results = ix.search(
                 text,
-                source=list(source) or None,
-                exclude_source=list(exclude_source) or None,
-                domain=list(domain) or None,
-                exclude_domain=list(exclude_domain) or None,
-                author=list(author) or None,
-                since=_when(since),
-                until=_when(until, end_of_day=True),
-                lang=lang,
+                **filters,
                 sort=sort,
                 limit=limit,
                 page=page,
@@ -394,7 +430,8 @@ def query_cmd(
             click.echo(explanation_text(explanation))
         return
     if fmt == "table":
-        click.echo(results_table(results, facet_sort=facet_sort))
+        click.echo(results_table(results, width=terminal_width(), facet_sort=facet_sort, color=use_color(color)),
+                   color=use_color(color))
         return
     _echo_results(results, fmt)
 
@@ -405,15 +442,39 @@ def query_cmd(
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=5, show_default=True, help="Related articles per page (1-1000).")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Which page of results (1-based).")
 @click.option("--all", "show_all", is_flag=True, help="Show near-duplicate copies as hits of their own.")
+@color_option
 @config_option
 @output_options
 @_errors_to_exit
-def related_cmd(article_id: str, index_path: Path, limit: int, page: int, show_all: bool, config_path: Optional[Path],
-                fmt: str) -> None:
-    """Articles related to the article ID (its copies and itself left out)."""
+def related_cmd(article_id: str, index_path: Path, limit: int, page: int, show_all: bool, color: Optional[bool],
+                config_path: Optional[Path], fmt: str) -> None:
+    """Articles related to the article ID (its copies and itself left out). ID may be
+    the short id a listing shows (any unique start of at least 4 characters)."""
     with open_index(_index_from(config_path, index_path)) as ix:
-        results = ix.related(article_id, limit=limit, page=page, collapse=not show_all)
+        results = ix.related(ix.resolve_id(article_id), limit=limit, page=page, collapse=not show_all)
+    if fmt == "table":
+        click.echo(results_table(results, width=terminal_width(), color=use_color(color)), color=use_color(color))
+        return
     _echo_results(results, fmt)
+
+
+@main.command("show")
+@click.argument("article_id", metavar="ID")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the article as one JSON document.")
+@color_option
+@config_option
+@_errors_to_exit
+def show_cmd(article_id: str, index_path: Path, as_json: bool, color: Optional[bool], config_path: Optional[Path]) -> None:
+    """Print one whole article: ID is its id or the short id a listing shows."""
+    with open_index(_index_from(config_path, index_path)) as ix:
+        article = ix.get(ix.resolve_id(article_id))
+    if article is None:  # pragma: no cover - deleted between the lookup and the load
+        raise ArticleNotFound(f"no article with id {article_id!r}")
+    if as_json:
+        click.echo(json.dumps(article_to_dict(article), ensure_ascii=False, indent=2))
+    else:
+        click.echo(article_text(article, width=terminal_width(), color=use_color(color)), color=use_color(color))
 
 
 @main.command("sources")
@@ -533,6 +594,80 @@ def prune_cmd(
     if not quiet:
         click.echo(f"deleted {deleted} article{'s' if deleted != 1 else ''} published before "
                    f"{cutoff.strftime('%Y-%m-%dT%H:%M:%SZ')}; generation {gen} holds {left}")
+
+
+@main.command("export")
+@click.argument("text", metavar="QUERY")
+@index_option
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True,
+              help="jsonl: one JSON object per article; csv: a header, then one row per article.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (complete or not at all: a failed export leaves no partial file); else stdout.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Order of the rows.")
+@click.option("--collapse", is_flag=True, help="One row per story: near-duplicate copies folded (their ids in duplicate_ids).")
+@config_option
+@_errors_to_exit
+def export_cmd(text: str, index_path: Path, filters: dict, fmt: str, output: Optional[Path], sort: str, collapse: bool,
+               config_path: Optional[Path]) -> None:
+    """Stream EVERY article matching QUERY, with body text, id and all fields (no 1,000 cap).
+
+    CSV cells starting with = + - @ are prefixed with ' so a spreadsheet shows them as text.
+    """
+    with open_index(_index_from(config_path, index_path)) as ix:
+        matches = ix.iter_search(text, **filters, sort=sort, collapse=collapse, now=_now())
+        if output is None:
+            out = sys.stdout
+            try:
+                write_export(matches, out, fmt)
+                out.flush()
+            except BrokenPipeError:  # `export ... | head`: the reader has all it wanted
+                sys.stdout = None  # type: ignore[assignment]  # no second error at exit flushing it
+                raise click.exceptions.Exit(0) from None
+            return
+        tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                count = write_export(matches, fh, fmt)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, output)
+        finally:
+            tmp.unlink(missing_ok=True)
+    click.echo(f"exported {count} article{'s' if count != 1 else ''} to {output}", err=True)
+
+
+@main.command("timeline")
+@click.argument("text", metavar="QUERY")
+@index_option
+@filter_options
+@click.option("--by", type=click.Choice(PERIODS), default="day", show_default=True, help="Count per day, ISO week or month.")
+@click.option("--png", "png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the counts as a bar chart into this PNG file (needs 'newssearch[plot]').")
+@color_option
+@config_option
+@output_options
+@_errors_to_exit
+def timeline_cmd(text: str, index_path: Path, filters: dict, by: str, png: Optional[Path], color: Optional[bool],
+                 config_path: Optional[Path], fmt: str) -> None:
+    """How coverage of QUERY grew: matches per day, week or month, with a sparkline.
+
+    Every matching article counts, syndicated copies included; empty periods show as 0.
+    """
+    with open_index(_index_from(config_path, index_path)) as ix:
+        tl = ix.timeline(text, by=by, **filters, now=_now())
+    if png is not None:
+        from .plot import plot_timeline
+
+        plot_timeline(tl, png)
+    if fmt == "table":
+        click.echo(timeline_table(tl, width=terminal_width(), color=use_color(color)), color=use_color(color))
+    else:
+        _echo(fmt, tl, as_json=lambda t: t.to_dict(),
+              as_jsonl=lambda t: "\n".join(json.dumps(p, ensure_ascii=False) for p in t.to_dict()["periods"]),
+              as_csv=timeline_csv, as_table=str)
+    if png is not None:
+        click.echo(f"chart written to {png}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,11 +4,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import shutil
+import sys
 import textwrap
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .model import Explanation, Generation, Hit, IndexStats, IngestReport, Rejected, Results, RunReport, SourceInfo, clean_text
+import click
+
+from .model import (SHORT_ID, SNIPPET_MARK_END, SNIPPET_MARK_START, Article, Explanation, Generation, Hit, IndexStats, IngestReport,
+                    Rejected, Results, RunReport, SourceInfo, Timeline, clean_text)
 
 __all__ = [
     "iso",
@@ -33,6 +40,14 @@ __all__ = [
     "explanation_to_dict",
     "explanation_text",
     "HIT_COLUMNS",
+    "SHORT_ID",
+    "short_id",
+    "terminal_width",
+    "use_color",
+    "article_text",
+    "article_to_dict",
+    "timeline_table",
+    "timeline_csv",
 ]
 
 HIT_COLUMNS = (
@@ -210,34 +225,156 @@ def _plain(text: Optional[str]) -> str:
     return clean_text(text or "", keep_lines=False)
 
 
-def results_table(results: Results, width: int = 100, facet_sort: str = "auto") -> str:
-    """A readable listing for a terminal: rank, title, source · date · score, snippet."""
+DEFAULT_WIDTH = 100
+
+
+def short_id(article_id: str) -> str:
+    """The first :data:`SHORT_ID` characters of an id, as listings show it."""
+    return article_id[:SHORT_ID]
+
+
+def terminal_width(fallback: int = DEFAULT_WIDTH) -> int:
+    """The terminal's columns (COLUMNS when set), kept between 40 and 160 so text stays readable."""
+    columns = shutil.get_terminal_size((fallback, 24)).columns
+    return max(40, min(160, columns))
+
+
+def use_color(choice: Optional[bool], stream: Any = None) -> bool:
+    """Colour or not: ``--color``/``--no-color`` when given (True/False), else colour
+    only on a terminal and only when ``NO_COLOR`` is unset or empty (no-color.org)."""
+    if choice is not None:
+        return choice
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream if stream is not None else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+_MARK = re.compile(re.escape(SNIPPET_MARK_START) + "(.*?)" + re.escape(SNIPPET_MARK_END))
+
+
+def _paint_marks(line: str, color: bool) -> str:
+    """A wrapped snippet line with its ``[[word]]`` marks shown in colour (bold yellow)
+    on a colour terminal; a mark the wrap cut in two is closed at the line's end."""
+    if not color:
+        return line
+    line = _MARK.sub(lambda m: click.style(m.group(1), fg="yellow", bold=True), line)
+    if SNIPPET_MARK_START in line:  # opened here, closed on the next line
+        head, _, tail = line.partition(SNIPPET_MARK_START)
+        line = head + click.style(tail, fg="yellow", bold=True)
+    if SNIPPET_MARK_END in line:  # opened on the previous line
+        head, _, tail = line.partition(SNIPPET_MARK_END)
+        line = click.style(head, fg="yellow", bold=True) + tail
+    return line
+
+
+def _style(text: str, color: bool, **style: Any) -> str:
+    return click.style(text, **style) if color else text
+
+
+def results_table(results: Results, width: int = DEFAULT_WIDTH, facet_sort: str = "auto", color: bool = False) -> str:
+    """A readable listing for a terminal *width* columns wide: rank and title, then short
+    id · source · date · score, the url and the snippet. Matched words are ``[[marked]]``
+    in plain text and coloured instead when *color*."""
     lines: List[str] = []
     for w in results.warnings:
-        lines.append(f"warning: {w}")
+        lines.append(_style(f"warning: {w}", color, fg="red"))
     pages = max(1, -(-results.total // results.limit))
     noun = "result" if results.total == 1 else "results"
-    lines.append(f"{results.total} {noun} for {results.query!r} (page {results.page} of {pages})")
+    lines.append(_style(f"{results.total} {noun} for {results.query!r} (page {results.page} of {pages})", color, bold=True))
     if results.suggestion:
         lines.append(f"did you mean: {results.suggestion}")
     if not results.hits:
         return "\n".join(lines)
     indent = " " * 5
+    text_width = max(20, width)
     for h in results.hits:
         lines.append("")
-        lines.append(f"{h.rank:>3}. {_plain(h.title) or '(untitled)'}")
+        title = textwrap.wrap(_plain(h.title) or "(untitled)", width=text_width, initial_indent=f"{h.rank:>3}. ",
+                              subsequent_indent=indent) or [f"{h.rank:>3}. "]
+        lines.append(_style(title[0][:5], color, dim=True) + _style(title[0][5:], color, bold=True))
+        lines.extend(_style(t, color, bold=True) for t in title[1:])
         when = h.published.strftime("%Y-%m-%d %H:%M UTC") if h.published else "undated"
-        meta = " · ".join(p for p in (_plain(h.source) or "unknown source", when, f"score {h.score:.2f}") if p)
-        lines.append(indent + meta)
+        meta = " · ".join(p for p in (short_id(h.id), _plain(h.source) or "unknown source", when,
+                                      f"score {h.score:.2f}") if p)
+        lines.extend(_style(m, color, fg="cyan")
+                     for m in textwrap.wrap(meta, width=text_width, initial_indent=indent, subsequent_indent=indent))
         if h.url:
-            lines.append(indent + _plain(h.url))
+            lines.append(indent + _style(_plain(h.url), color, dim=True))
         if h.snippet:
-            lines.extend(textwrap.wrap(_plain(h.snippet), width=width, initial_indent=indent, subsequent_indent=indent))
+            wrapped = textwrap.wrap(_plain(h.snippet), width=text_width, initial_indent=indent, subsequent_indent=indent)
+            lines.extend(_paint_marks(line, color) for line in wrapped)
         if h.duplicates:
-            lines.append(indent + f"+ {h.duplicates} near-duplicate cop{'y' if h.duplicates == 1 else 'ies'} (--all shows them)")
+            lines.append(indent + _style(f"+ {h.duplicates} near-duplicate cop{'y' if h.duplicates == 1 else 'ies'} "
+                                         "(--all shows them)", color, dim=True))
     if results.facets:
         lines.append(facets_table(results.facets, sort=facet_sort))
     return "\n".join(lines)
+
+
+def article_text(article: Article, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
+    """One whole article for ``show``: title, id · source · date, url, author and language,
+    then the body, paragraphs wrapped to *width*."""
+    width = max(20, width)
+    lines = [_style(t, color, bold=True) for t in textwrap.wrap(_plain(article.title) or "(untitled)", width=width)]
+    when = article.published.strftime("%Y-%m-%d %H:%M UTC") if article.published else "undated"
+    lines.append(_style(" · ".join((article.id, _plain(article.source) or "unknown source", when)), color, fg="cyan"))
+    if article.url:
+        lines.append(_style(_plain(article.url), color, dim=True))
+    extra = [f"by {_plain(article.author)}" if article.author else "", f"language {article.lang}" if article.lang else ""]
+    if any(extra):
+        lines.append(" · ".join(e for e in extra if e))
+    for para in re.split(r"\n\s*\n|\n", article.body or ""):
+        para = _plain(para).strip()
+        if para:
+            lines.append("")
+            lines.extend(textwrap.wrap(para, width=width))
+    return "\n".join(lines)
+
+
+def article_to_dict(article: Article) -> Dict[str, Any]:
+    """The ``show --json`` document: every stored field."""
+    return {"id": article.id, "title": article.title, "source": article.source, "published": iso(article.published),
+            "url": article.url, "lang": article.lang, "author": article.author, "body": article.body}
+
+
+def timeline_table(tl: Timeline, width: int = DEFAULT_WIDTH, color: bool = False, list_all: int = 60) -> str:
+    """Counts per period for a terminal: a sparkline over every period, then one row per
+    period with a bar (only the non-empty ones past *list_all* periods)."""
+    from .timeline import sparkline
+
+    lines = [f"warning: {w}" for w in tl.warnings]
+    noun = "match" if tl.total == 1 else "matches"
+    if not tl.periods:
+        lines.append(f"{tl.total} {noun} for {tl.query!r}" + (f", {tl.undated} undated" if tl.undated else "")
+                     + ": no dated match to chart")
+        return "\n".join(lines)
+    first, last = tl.periods[0].label, tl.periods[-1].label
+    head = f"{tl.total} {noun} for {tl.query!r} by {tl.by}, {first} to {last}"
+    if tl.undated:
+        head += f" ({tl.undated} undated, not charted)"
+    lines.append(_style(head, color, bold=True))
+    line = sparkline([p.count for p in tl.periods], width=max(10, width - 2))
+    lines.append(_style(line, color, fg="cyan"))
+    rows = list(tl.periods) if len(tl.periods) <= list_all else [p for p in tl.periods if p.count]
+    label_w = max(len(p.label) for p in rows) if rows else 7
+    count_w = max(len(str(p.count)) for p in rows) if rows else 1
+    top = max((p.count for p in rows), default=0) or 1
+    bar_room = max(5, width - label_w - count_w - 4)
+    lines.append("")
+    for p in rows:
+        bar = "█" * max(1 if p.count else 0, round(p.count * bar_room / top))
+        lines.append(f"{p.label:<{label_w}}  {p.count:>{count_w}} {_style(bar, color, fg='cyan')}".rstrip())
+    if len(rows) < len(tl.periods):
+        empty = len(tl.periods) - len(rows)
+        lines.append(_style(f"({empty} empty {tl.by}s not listed; --csv lists every one)", color, dim=True))
+    return "\n".join(lines)
+
+
+def timeline_csv(tl: Timeline) -> str:
+    """``period,start,count`` rows, every period (empty ones as 0)."""
+    return _csv([("period", "start", "count")] + [(p.label, p.start.isoformat(), p.count) for p in tl.periods])
 
 
 def stats_to_dict(stats: IndexStats) -> Dict[str, Any]:
