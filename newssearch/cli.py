@@ -511,9 +511,11 @@ def stats_cmd(index_path: Path, as_json: bool, config_path: Optional[Path]) -> N
 @engine_options
 @wait_option
 @quiet_option
+@click.option("--feeds", "feeds", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each watch's Atom feed to DIR/NAME.atom after the run (overrides the config's feeds).")
 @_errors_to_exit
 def rebuild_cmd(config_path: Optional[Path], index_path: Path, force: bool, engine: Optional[str], url: Optional[str],
-                prefix: Optional[str], wait: float, quiet: bool) -> None:
+                prefix: Optional[str], wait: float, quiet: bool, feeds: Optional[Path]) -> None:
     """Build a complete new generation from the config's sources, verify it, switch to it.
 
     Readers keep answering from the previous generation until the switch. Refuses
@@ -521,7 +523,8 @@ def rebuild_cmd(config_path: Optional[Path], index_path: Path, force: bool, engi
     article count, unless --force. Exit 3 when it switched but some records were rejected.
     """
     config = _config_for_run(config_path, index_path)
-    config = Config(**{**config.__dict__, "engine": _engine_from(engine, url, prefix, config.engine)})
+    config = Config(**{**config.__dict__, "engine": _engine_from(engine, url, prefix, config.engine),
+                       "feeds": feeds if feeds is not None else config.feeds})
     _finish_run(rebuild(config, force=force, wait=wait), quiet)
 
 
@@ -530,10 +533,15 @@ def rebuild_cmd(config_path: Optional[Path], index_path: Path, force: bool, engi
 @index_option
 @wait_option
 @quiet_option
+@click.option("--feeds", "feeds", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each watch's Atom feed to DIR/NAME.atom after the run (overrides the config's feeds).")
 @_errors_to_exit
-def update_cmd(config_path: Optional[Path], index_path: Path, wait: float, quiet: bool) -> None:
+def update_cmd(config_path: Optional[Path], index_path: Path, wait: float, quiet: bool, feeds: Optional[Path]) -> None:
     """Add new and changed articles from the config's sources to the live index, atomically."""
-    _finish_run(update(_config_for_run(config_path, index_path), wait=wait), quiet)
+    config = _config_for_run(config_path, index_path)
+    if feeds is not None:
+        config = Config(**{**config.__dict__, "feeds": feeds})
+    _finish_run(update(config, wait=wait), quiet)
 
 
 @main.command("rollback")
@@ -668,6 +676,9 @@ def timeline_cmd(text: str, index_path: Path, filters: dict, by: str, png: Optio
               as_csv=timeline_csv, as_table=str)
     if png is not None:
         click.echo(f"chart written to {png}", err=True)
+
+
+from ._cli_watch import register as _register_watch; _register_watch(main)  # noqa: E402,E702 - needs the helpers above
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,6 +46,7 @@ from .records import index_docs
 from .ingest import read_paths
 from .ingest.fetch import STATE_FILE, FetchState
 from .model import Article, IngestWarning, Rejected
+from . import watches
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,10 +93,12 @@ class Config:
     engine: Optional[str] = None
     """The engine spec (``whoosh``, ``opensearch+URL/PREFIX``) a new index is made with and a
     rebuild builds with; None keeps the live index's engine (whoosh for a new index)."""
+    feeds: Optional[Path] = None
+    """Directory each watch's Atom feed (NAME.atom) is written to after a run."""
 
 
 _KNOWN_KEYS = {"index", "sources", "keep_generations", "min_ratio", "retention_days", "engine", "url", "prefix",
-               "shards", "replicas", "dayfirst"}
+               "shards", "replicas", "dayfirst", "feeds"}
 _SOURCE_KEYS = {"path", "url", "source", "lang", "as_of", "format", "dayfirst", "encoding"}
 
 
@@ -193,7 +196,11 @@ def load_config(path: Path | str) -> Config:
         spec = engine_spec(engine, **options) if engine is not None else None  # type: ignore[arg-type]
     except NewsSearchError as exc:
         raise fail(str(exc)) from None
+    feeds = raw.get("feeds")
+    if feeds is not None and (not isinstance(feeds, str) or not feeds.strip()):
+        raise fail('feeds must be a directory path, e.g. feeds = "feeds/"')
     return Config(
+        feeds=base / feeds if feeds is not None else None,
         engine=spec,
         index=base / raw["index"],
         sources=tuple(sources),
@@ -280,6 +287,7 @@ def _run(
                 )
         if fetch_state.entries or state_path.exists():
             fetch_state.save()  # only now: what was fetched is in the live generation
+        warnings += _check_watches(ix, config.feeds, clock())
         return RunReport(
             kind=kind,
             generation=ix.generation,
@@ -291,6 +299,17 @@ def _run(
             not_modified=tuple(fetch_state.not_modified),
             **counts,
         )
+
+
+def _check_watches(ix: NewsIndex, feeds: Optional[Path], now: datetime) -> List[IngestWarning]:
+    """Check the index's watches (and write their feeds); failures become warnings, never errors."""
+    try:
+        if not watches.has_watches(ix.path):
+            return []
+        check = watches.write_feeds(ix, feeds, now=now) if feeds is not None else watches.check_watches(ix, now=now)
+    except Exception as exc:  # a watch must never fail the run that fed it
+        return [IngestWarning("watches", None, str(exc) or type(exc).__name__)]
+    return [IngestWarning(f"watch {name}", None, msg) for name, msg in check.errors.items()]
 
 
 def rebuild(
