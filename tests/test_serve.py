@@ -390,6 +390,16 @@ def test_bad_queries_show_what_was_wrong_never_a_server_error(client):
         assert words in res.text and "Traceback" not in res.text
     kept = client.get("/", params={"q": "*"}).text
     assert 'value="*"' in kept  # the query stays in the box to be corrected
+    kept = client.get("/", params={"q": "lighthouse", "source": "Coast Weekly", "sort": "loudest"}).text
+    assert 'value="lighthouse"' in kept and 'value="Coast Weekly"' in kept and "unknown sort" in kept
+
+
+def test_the_form_lands_on_one_short_url_per_search(client):
+    form = {"q": "lighthouse keeper", "source": "", "lang": "en", "domain": "", "since": "", "until": "",
+            "sort": "relevance"}
+    res = client.get("/", params=form, follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == "/?q=lighthouse+keeper&lang=en"
+    assert client.get(res.headers["location"], follow_redirects=False).status_code == 200
 
 
 def test_an_unknown_article_is_a_404_page(client):

@@ -24,13 +24,14 @@ from functools import partial
 from math import ceil
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from urllib.parse import parse_qsl
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -288,7 +289,11 @@ class _Pages:
         try:
             state = SearchState.from_params(request.query_params)
         except BadQuery as exc:
-            return self.library_error(exc)
+            return self.problem(SearchState.from_params(request.query_params, strict=False), exc)
+        canonical = state.query_string()
+        if sorted(parse_qsl(request.url.query, keep_blank_values=True)) != sorted(parse_qsl(canonical[1:])):
+            # the form sends every field, empty ones too: one short URL per search, to share or bookmark
+            return RedirectResponse("/" + canonical, status_code=303)
         if not state.q.strip():
             return self.home(state)
         now = self.now()
@@ -299,9 +304,7 @@ class _Pages:
                 tl = _timeline(ix, state, now)
                 sources = [s.name for s in ix.sources()[:500]]
         except BadQuery as exc:
-            # the query stays in the box, with what was wrong above it
-            return self.render("search.html", 400, state=state, results=None, problem=clean_text(str(exc), keep_lines=False),
-                               sources=[], **self._empty())
+            return self.problem(state, exc)
         except (NewsSearchError, OSError) as exc:
             return self.library_error(exc, state)
         return self.render(
@@ -321,6 +324,11 @@ class _Pages:
                        for fmt in EXPORT_FORMATS],
             suggestion_url="/" + state.query_string(q=results.suggestion) if results.suggestion else None,
         )
+
+    def problem(self, state: SearchState, exc: Exception) -> HTMLResponse:
+        """The search form as typed, with what was wrong above it (400)."""
+        return self.render("search.html", 400, state=state, results=None, sources=[],
+                           problem=clean_text(str(exc), keep_lines=False), **self._empty())
 
     @staticmethod
     def _empty() -> Dict[str, Any]:

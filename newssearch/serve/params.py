@@ -42,20 +42,24 @@ class SearchState:
     by: str = "auto"
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> "SearchState":
+    def from_params(cls, params: Mapping[str, str], *, strict: bool = True) -> "SearchState":
         """The state a URL's query parameters describe. Raises :class:`BadQuery` for an
-        unknown sort or period or a page that is not a whole number from 1."""
+        unknown sort or period or a page that is not a whole number from 1; with
+        ``strict=False`` those fall back to their defaults instead."""
         values = {name: str(params.get(name) or "").strip()[:MAX_PARAM] for name in FILTERS}
         q = str(params.get("q") or "")
         sort = str(params.get("sort") or "relevance")
-        if sort not in SORTS:
-            raise BadQuery(f"unknown sort {sort[:40]!r}: use one of {', '.join(SORTS)}")
         by = str(params.get("by") or "auto")
-        if by not in BY:
-            raise BadQuery(f"unknown timeline period {by[:40]!r}: use one of {', '.join(BY)}")
         raw_page = str(params.get("page") or "1").strip()
+        problem = None
+        if sort not in SORTS:
+            problem, sort = f"unknown sort {sort[:40]!r}: use one of {', '.join(SORTS)}", "relevance"
+        if by not in BY:
+            problem, by = f"unknown timeline period {by[:40]!r}: use one of {', '.join(BY)}", "auto"
         if not (raw_page.isascii() and raw_page.isdigit()) or len(raw_page) > 9 or int(raw_page) < 1:
-            raise BadQuery(f"page must be a whole number from 1, not {raw_page[:40]!r}")
+            problem, raw_page = f"page must be a whole number from 1, not {raw_page[:40]!r}", "1"
+        if problem and strict:
+            raise BadQuery(problem)
         return cls(q=q, sort=sort, page=int(raw_page), by=by, **values)
 
     def search_args(self) -> Dict[str, Any]:
