@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -442,21 +443,27 @@ class _Pages:
                 return self.library_error(exc, state)
             raise
 
+        done = threading.Lock()
+
+        def close() -> None:  # after the last chunk, or after the response when none was read (HEAD)
+            if done.acquire(blocking=False):
+                ix.close()
+
         def stream() -> Iterator[str]:
             try:
                 yield from chunks
             finally:
-                ix.close()
+                close()
 
         media = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}[fmt]
-        return StreamingResponse(stream(), media_type=media,
+        return StreamingResponse(stream(), media_type=media, background=BackgroundTask(close),
                                  headers={"content-disposition": f'attachment; filename="newssearch-export.{fmt}"'})
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
-    return env
+    # autoescape for every template whatever its name: article text is never markup
+    return Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
 
 
 def make_app(
