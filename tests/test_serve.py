@@ -248,6 +248,8 @@ def test_date_facet_filters_to_that_month_and_language_facet_by_code(client):
     res = client.get(june)
     dates = Page(res.text).text_of("published")
     assert len(dates) == 10 and all(d.startswith("2025-06-") for d in dates)
+    chip = next(h for h, t in Page(res.text).links if t.startswith("date: 2025-06"))
+    assert params(chip) == {"q": ["lighthouse"]}
     de = Page(client.get(page.link("de")).text)
     assert all(t.startswith("Leuchtturm") for t in titles(de)) and titles(de)
 

@@ -24,7 +24,7 @@ from functools import partial
 from math import ceil
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -154,8 +154,13 @@ def _link(url: Optional[str]) -> Dict[str, Any]:
     return {"text": clean_text(url or "", keep_lines=False), "href": href}
 
 
+def _article_path(article_id: str) -> str:
+    return "/article/" + quote(article_id, safe="")
+
+
 def _hit_view(hit: Hit, state: Optional[SearchState]) -> Dict[str, Any]:
-    similar = f"/article/{hit.id}/similar{state.query_string()}" if state and hit.duplicates else None
+    path = _article_path(hit.id)
+    similar = f"{path}/similar{state.query_string()}" if state and hit.duplicates else None
     return {
         "id": hit.id,
         "short": hit.id[:SHORT_ID],
@@ -168,13 +173,13 @@ def _hit_view(hit: Hit, state: Optional[SearchState]) -> Dict[str, Any]:
         "snippet": _snippet(hit.snippet_html),
         "duplicates": hit.duplicates,
         "similar_url": similar,
-        "article_url": f"/article/{hit.id}",
-        "related_url": f"/article/{hit.id}/related",
+        "article_url": path,
+        "related_url": f"{path}/related",
     }
 
 
 def _pages(total_pages: int, page: int, url: Callable[[int], str]) -> List[Dict[str, Any]]:
-    """Links to the first, last and nearby pages, with gaps as None."""
+    """Links to the first, last and nearby pages, and a gap entry where numbers are skipped."""
     wanted = sorted({1, total_pages, *range(max(1, page - 2), min(total_pages, page + 2) + 1)})
     out: List[Dict[str, Any]] = []
     prev = 0
@@ -233,12 +238,22 @@ def _facets(results: Results, state: SearchState) -> List[Dict[str, Any]]:
     return out
 
 
-FILTER_LABELS = {"source": "source", "lang": "language", "domain": "domain", "since": "since", "until": "until"}
+FILTER_LABELS = {"source": "source", "lang": "language", "domain": "domain", "since": "since", "until": "until",
+                 "date": "date"}
 
 
 def _chips(state: SearchState) -> List[Dict[str, str]]:
-    return [{"label": f"{FILTER_LABELS[name]}: {value}", "url": "/" + state.query_string(**{name: ""})}
-            for name, value in state.active_filters().items()]
+    """The active filters, each with a link to the search without it (a date facet's
+    since = until is one chip)."""
+    active = state.active_filters()
+    if state.since and state.since == state.until:
+        del active["since"], active["until"]
+        active["date"] = state.since
+    out = []
+    for name, value in active.items():
+        removed = {"since": "", "until": ""} if name == "date" else {name: ""}
+        out.append({"label": f"{FILTER_LABELS[name]}: {value}", "url": "/" + state.query_string(**removed)})
+    return out
 
 
 def _timeline(ix: NewsIndex, state: SearchState, now: datetime) -> Timeline:
@@ -360,7 +375,7 @@ class _Pages:
             return self.library_error(exc)
         return self.render("article.html", state=SearchState(), article=self._article_view(article),
                            related=[_hit_view(h, None) for h in related.hits], related_total=related.total,
-                           related_url=f"/article/{article.id}/related")
+                           related_url=_article_path(article.id) + "/related")
 
     @staticmethod
     def _article_view(article: Article) -> Dict[str, Any]:
@@ -373,7 +388,7 @@ class _Pages:
             "lang": article.lang or "",
             "url": _link(article.url),
             "paragraphs": _paragraphs(article.body),
-            "url_path": f"/article/{article.id}",
+            "url_path": _article_path(article.id),
         }
 
     def related(self, request: Request) -> Response:
@@ -387,7 +402,7 @@ class _Pages:
                 results = ix.related(article.id, limit=PAGE_SIZE, page=state.page)
         except (NewsSearchError, OSError) as exc:
             return self.library_error(exc)
-        base = f"/article/{article.id}/related"
+        base = _article_path(article.id) + "/related"
         return self.render(
             "list.html", state=SearchState(), heading="Related articles", article=self._article_view(article),
             hits=[_hit_view(h, None) for h in results.hits], total=results.total, warnings=results.warnings,
@@ -415,8 +430,8 @@ class _Pages:
             return self.library_error(exc, None)
         views = [{"id": a.id, "short": a.id[:SHORT_ID], "rank": None, "title": a.title or "(untitled)",
                   "source": a.source, "published": _when(a.published), "lang": a.lang or "", "url": _link(a.url),
-                  "snippet": None, "duplicates": 0, "similar_url": None, "article_url": f"/article/{a.id}",
-                  "related_url": f"/article/{a.id}/related"} for a in copies]
+                  "snippet": None, "duplicates": 0, "similar_url": None, "article_url": _article_path(a.id),
+                  "related_url": _article_path(a.id) + "/related"} for a in copies]
         return self.render(
             "list.html", state=state, heading="Similar copies", article=self._article_view(article), hits=views,
             total=len(views), warnings=(), pagination=None, back_url="/" + state.query_string(),
