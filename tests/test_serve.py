@@ -430,6 +430,16 @@ def test_a_library_error_is_a_page_not_a_traceback(tmp_path):
         res = c.get("/", params={"q": "lighthouse"})
     assert res.status_code == 500 and "the engine said no" in res.text and "Traceback" not in res.text
 
+    def bug(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    reader._ix.search = bug  # not a library error: a bug; the page still shows no internals
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+        res = c.get("/", params={"q": "lighthouse"})
+    assert res.status_code == 500 and "secret" not in res.text and "Traceback" not in res.text
+    assert "Something went wrong" in res.text
+    assert res.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
 
 # ------------------------------------------------------------------ the command
 

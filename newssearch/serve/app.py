@@ -507,7 +507,11 @@ def make_app(
         return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return pages.error(500, "The page could not be made; the server's log says why.")
+        # Starlette answers this outside every middleware: the headers are set here
+        response = pages.error(500, "The page could not be made; the server's log says why.")
+        for name, value in SECURITY_HEADERS:
+            response.headers[name] = value
+        return response
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
