@@ -49,7 +49,7 @@ def register(main: click.Group) -> None:
     @cli.config_option
     @click.option("--host", default="127.0.0.1", show_default=True,
                   help="Address to listen on; anything but loopback makes the page readable by others.")
-    @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
+    @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port to listen on.")
     @cli._errors_to_exit
     def serve_cmd(index_path: Path, config_path: Optional[Path], host: str, port: int) -> None:
         """A local, read-only search page for the index, at http://HOST:PORT/ (Ctrl-C stops it).
