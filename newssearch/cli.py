@@ -679,6 +679,7 @@ def timeline_cmd(text: str, index_path: Path, filters: dict, by: str, png: Optio
 
 
 from ._cli_watch import register as _register_watch; _register_watch(main)  # noqa: E402,E702 - needs the helpers above
+from ._cli_serve import register as _register_serve; _register_serve(main)  # noqa: E402,E702 - needs the helpers above
 
 
 if __name__ == "__main__":  # pragma: no cover
