@@ -1,0 +1,441 @@
+"""The EngineSearcher of the tantivy engine: one committed state of the index.
+
+A search runs the compiled tantivy query for the total, the facets and a ranked window
+somewhat deeper than asked (RESCORE_EXTRA more), loads the window's stored term
+counts and lengths, and scores it again with Whoosh's BM25F (:func:`.plan.evaluate`),
+so the order within the window is the Whoosh engine's. Where tantivy's scores tie at the
+window's edge, the window grows until the tie is inside it (ties are broken by date and
+id, which tantivy does not know). Date orders are exact: a descending sort on a fast
+field, and the articles sharing the last date of the window fetched by id.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import tantivy
+
+from ... import analysis, dedupe
+from ...query import Node
+from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
+from ..documents import MAX_SCAN, date_buckets, order_key
+from .compile import Compiler, filters
+from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, describe, edit_distance, evaluate, phrases_of,
+                   whoosh_idf)
+from .schema import FORMAT, unpack_sig
+
+__all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
+
+NAME = "tantivy"
+RESCORE_EXTRA = 40
+"""How many candidates beyond the asked-for window are scored again."""
+MAX_COPIES = 200
+"""Most candidate copies looked at for one article (as the Whoosh wing)."""
+MAX_KEY_SHARE = 25
+"""A lookup key held by more articles than this is ignored when looking for copies (as the Whoosh wing)."""
+MORE_LIKE_TERMS = 20
+MAX_BUCKETS = 65_000
+CACHE = 4_096
+"""Loaded articles kept per searcher (a page's hits are loaded by the search, then fetched)."""
+DAY_US = 86_400 * 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+Occur = tantivy.Occur
+Q = tantivy.Query
+
+
+def from_micros(us: float) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(us))
+
+
+class _Loaded:
+    """One article's stored fields as the searcher uses them."""
+
+    __slots__ = ("id", "title", "body", "source", "lang", "meta", "sig")
+
+    def __init__(self, doc: "tantivy.Document") -> None:
+        d = doc.to_dict()
+        self.id: str = d["id"][0]
+        self.title = d["ttext"][0].decode("utf-8", "surrogatepass") if d.get("ttext") else ""
+        self.body = d["btext"][0].decode("utf-8", "surrogatepass") if d.get("btext") else ""
+        self.source: str = (d.get("source") or [""])[0]
+        self.lang: Optional[str] = (d.get("lang") or [None])[0]
+        raw, _, sig = d["meta"][0].partition(b"\0")
+        self.meta: Dict[str, Any] = json.loads(raw)
+        self.sig: Tuple[int, ...] = unpack_sig(sig)
+
+    @property
+    def published(self) -> Optional[datetime]:
+        us = self.meta.get("pub")
+        return from_micros(us) if us is not None else None
+
+    def view(self) -> DocView:
+        m = self.meta
+        return DocView(self.id, {"title": m["tt"], "body": m["bt"]}, {"title": m["tl"], "body": m["bl"]},
+                       {"source_key": [m["sk"]], "lang": [self.lang] if self.lang else [], "domains": m["dom"],
+                        "urlwords": m["uw"], "authorwords": m["aw"]}, m.get("pub"))
+
+
+class TantivySearcher:
+    """Read-only views of one committed state (made by :meth:`TantivyEngine.searcher`)."""
+
+    def __init__(self, index: "tantivy.Index", where: Path) -> None:
+        self.index = index
+        self.schema = index.schema
+        self.where = where
+        self.s = index.searcher()
+        self.n = self.s.num_docs
+        self._df: Dict[Tuple[str, str], int] = {}
+        self._avgdl: Optional[Dict[str, float]] = None
+        self._langs: Optional[Tuple[str, ...]] = None
+        self._loaded: Dict[str, _Loaded] = {}
+
+    # ------------------------------------------------------------ statistics
+
+    def df(self, fieldname: str, term: str) -> int:
+        key = (fieldname, term)
+        found = self._df.get(key)
+        if found is None:
+            if len(self._df) > 100_000:
+                self._df.clear()
+            found = self._df[key] = self.s.doc_freq(fieldname, term)
+        return found
+
+    def idf(self, fieldname: str, term: str) -> float:
+        return whoosh_idf(self.n, self.df(fieldname, term))
+
+    def avgdl(self) -> Dict[str, float]:
+        if self._avgdl is None:
+            if not self.n:
+                self._avgdl = {"title": 1.0, "body": 1.0}
+            else:
+                r = self.s.aggregate(Q.all_query(), {"t": {"sum": {"field": "tlen"}}, "b": {"sum": {"field": "blen"}}})
+                self._avgdl = {"title": float(r["t"]["value"] or 0) / self.n or 1.0,
+                               "body": float(r["b"]["value"] or 0) / self.n or 1.0}
+        return self._avgdl
+
+    def languages(self) -> Tuple[str, ...]:
+        if self._langs is None:
+            self._langs = tuple(sorted(self._terms_agg(Q.all_query(), "lang"))) if self.n else ()
+        return self._langs
+
+    def vocabulary(self, fieldname: str, prefix: str) -> List[Tuple[str, int]]:
+        if not self.n:
+            return []
+        return [(t, int(c)) for t, c in self.s.terms_with_prefix(fieldname, prefix)]
+
+    # ------------------------------------------------------------ loading
+
+    def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[_Loaded]:
+        out = [_Loaded(self.s.doc(a)) for a in addrs]
+        if len(self._loaded) > CACHE:
+            self._loaded.clear()
+        for d in out:
+            self._loaded[d.id] = d
+        return out
+
+    def _by_ids(self, ids: Sequence[str]) -> Dict[str, _Loaded]:
+        out: Dict[str, _Loaded] = {}
+        todo = []
+        for i in ids:
+            if i in self._loaded:
+                out[i] = self._loaded[i]
+            else:
+                todo.append(i)
+        if todo and self.n:
+            hits = self.s.search(Q.term_set_query(self.schema, "id", list(todo)), len(todo), count=False).hits
+            for d in self._load([a for _s, a in hits]):
+                out[d.id] = d
+        return out
+
+    def metas(self, ids: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+        """The stored ``meta`` record (content hash...) of each known id (for the writer)."""
+        return {i: d.meta for i, d in self._by_ids(ids).items()}
+
+    # ------------------------------------------------------------ compiling
+
+    def planner(self, lang: Optional[str]) -> Planner:
+        return Planner(self.vocabulary, lang.lower() if lang else None, self.languages())
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.schema, self.n, self.df, self.idf)
+
+    def _query(self, plan: Plan, spec: Optional[SearchSpec], comp: Compiler) -> "tantivy.Query":
+        q = comp.query(plan)
+        clauses = filters(self.schema, spec) if spec is not None else []
+        if not clauses:
+            return q
+        return Q.boolean_query([(Occur.Must, q)] + clauses)
+
+    # ------------------------------------------------------------ searching
+
+    def doc_count(self) -> int:
+        return self.n
+
+    def search(self, tree: Node, spec: SearchSpec) -> EngineAnswer:
+        planner = self.planner(spec.lang)
+        plan = planner.compile_top(tree)
+        total, cands, facets, comp = self._run(plan, spec)
+        warnings = list(planner.warnings)
+        if comp.approximate:
+            warnings.append("a phrase had too many word forms to check word order: its words were searched anywhere")
+        return EngineAnswer(total, cands, facets, tuple(warnings), dict(planner.expanded), frozenset(planner.terms))
+
+    def _run(self, plan: Plan, spec: SearchSpec):
+        comp = self.compiler()
+        query = self._query(plan, spec, comp)
+        size = spec.size
+        if spec.sort in ("newest", "oldest"):
+            total, loaded = self._by_date(query, spec.sort, size)
+        else:
+            total, loaded = self._by_score(query, size)
+        cands = self._rescore(plan, loaded, comp)
+        cands.sort(key=order_key(spec.sort))
+        facets = self._facets(query, spec.facets) if spec.facets and total else {n: {} for n in spec.facets}
+        return total, cands[:size], facets, comp
+
+    def _by_score(self, query: "tantivy.Query", size: int) -> Tuple[int, List[_Loaded]]:
+        want = size + RESCORE_EXTRA
+        while True:
+            r = self.s.search(query, want, count=True)
+            hits = r.hits
+            total = r.count
+            if len(hits) >= total or len(hits) <= size:
+                break
+            # tantivy ties at the window's edge: its order among them is not ours (date, id)
+            edge = hits[size - 1][0]
+            if hits[-1][0] < edge - abs(edge) * 1e-6:
+                break
+            want = min(total, want * 4)
+        return total, self._load([a for _s, a in hits])
+
+    def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[_Loaded]]:
+        key = "newest" if sort == "newest" else "oldest"
+        r = self.s.search(query, size + 1, count=True, order_by_field=key, order=tantivy.Order.Desc)
+        hits = r.hits
+        if len(hits) > size and hits[size][0] == hits[size - 1][0]:
+            # the window ends inside a run of equal dates: those go by id
+            last = hits[size - 1][0]
+            before = [h for h in hits if h[0] > last]
+            tie = Q.boolean_query([(Occur.Must, query), (Occur.Must, Q.const_score_query(
+                Q.range_query(self.schema, key, tantivy.FieldType.Integer, last, last), 0.0))])
+            tied = self.s.search(tie, size - len(before), count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+            hits = before + tied
+        return r.count, self._load([a for _k, a in hits[:size]])
+
+    def _rescore(self, plan: Plan, loaded: List[_Loaded], comp: Compiler) -> List[Candidate]:
+        if not loaded:
+            return []
+        ids = [d.id for d in loaded]
+        passing: Dict[int, Set[str]] = {}
+        for ph in phrases_of(plan):
+            q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
+                                 (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
+            passing[ph.key] = {k for k, _a in self.s.search(q, len(ids), count=False, order_by_field="id").hits}
+        avgdl = self.avgdl()
+        out = []
+        for d in loaded:
+            _ok, score = evaluate(plan, d.view(), self.idf, avgdl, lambda key, i: i in passing.get(key, ()))
+            out.append(Candidate(d.id, score, d.published, d.sig))
+        return out
+
+    def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
+        r = self.s.aggregate(query, {"a": {"terms": {"field": fieldname, "size": MAX_BUCKETS}}})
+        return {str(b["key"]): int(b["doc_count"]) for b in r["a"]["buckets"] if b["key"] != ""}
+
+    def _facets(self, query: "tantivy.Query", names: Sequence[str]) -> Dict[str, Dict[str, int]]:
+        aggs: Dict[str, Any] = {}
+        for name in names:
+            if name in ("source", "lang"):
+                aggs[name] = {"terms": {"field": name, "size": MAX_BUCKETS}}
+            elif "days" not in aggs:
+                aggs["days"] = {"histogram": {"field": "published", "interval": DAY_US, "min_doc_count": 1}}
+        r = self.s.aggregate(query, aggs) if aggs else {}
+        out: Dict[str, Dict[str, int]] = {}
+        for name in names:
+            if name in ("source", "lang"):
+                out[name] = {str(b["key"]): int(b["doc_count"]) for b in r[name]["buckets"] if b["key"] != ""}
+            elif name in ("day", "week", "month"):
+                days = [(from_micros(b["key"]), int(b["doc_count"])) for b in r["days"]["buckets"] if b["doc_count"]]
+                out[name] = date_buckets(days, name)
+        return out
+
+    def count(self, tree: Node) -> int:
+        plan = self.planner(None).compile_top(tree)
+        return self.s.search(self.compiler().query(plan), 1, count=True).count if self.n else 0
+
+    def fetch(self, ids: Sequence[str]) -> Dict[str, StoredArticle]:
+        found = self._by_ids(list(ids))
+        return {i: StoredArticle(d.id, d.title, d.body, d.source, d.published, d.meta.get("url"), d.lang,
+                                 d.meta.get("author")) for i, d in found.items()}
+
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        if not self.n or not prefix:
+            return []
+        out: List[str] = []
+        for term, _c in sorted(self.s.terms_with_prefix("id", prefix)):
+            if self.s.search(Q.term_query(self.schema, "id", term), 1, count=True).count:
+                out.append(term)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
+        d = self._by_ids([article_id]).get(article_id)
+        return d.sig if d is not None else None
+
+    def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
+        out: List[List[str]] = [[] for _ in signatures]
+        if not signatures or not self.n:
+            return out
+        clauses = filters(self.schema, spec) if spec is not None else []
+        share: Dict[int, int] = {}
+        for sig in signatures:
+            for k in sig[: dedupe.BUCKET_KEYS]:
+                if k not in share:
+                    share[k] = self.s.doc_freq("sigkeys", k)
+        for n, sig in enumerate(signatures):
+            # a key shared by many articles is a stock phrase, not a copy (as the Whoosh wing)
+            keys = [k for k in sig[: dedupe.BUCKET_KEYS] if share[k] <= MAX_KEY_SHARE]
+            if not keys:
+                continue
+            q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "sigkeys", keys))] + clauses)
+            hits = self.s.search(q, MAX_COPIES, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+            known = {i: self._loaded[i] for i, _a in hits if i in self._loaded}
+            todo = [a for i, a in hits if i not in known]
+            for d in self._load(todo):
+                known[d.id] = d
+            out[n] = [i for i, _a in hits if i in known and dedupe.is_near_duplicate(sig, known[i].sig)]
+        return out
+
+    def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
+        d = self._by_ids([article_id]).get(article_id)
+        if d is None:
+            return None
+        tf: Dict[str, int] = {}
+        for counts, times in ((d.meta["tt"], 2), (d.meta["bt"], 1)):
+            for t, c in counts.items():
+                tf[t] = tf.get(t, 0) + c * times
+        n = self.n or 1
+        weight = {t: c * (math.log(n / (self.df("body", t) + 1)) + 1) for t, c in tf.items()}
+        key_terms = sorted(weight, key=lambda t: (-weight[t], t))[:MORE_LIKE_TERMS]
+        if not key_terms:
+            return EngineAnswer(0, [])
+        plan = AnyOfPlan(tuple(Term(f, t, max(weight[t], 1e-6)) for t in key_terms for f in ("title", "body")))
+        excluded = SearchSpec(**{**spec.__dict__, "exclude_ids": tuple(spec.exclude_ids) + (article_id,)})
+        total, cands, _facets, _comp = self._run(plan, excluded)
+        return EngineAnswer(total, cands)
+
+    def explain(self, tree: Node, *, lang: Optional[str] = None) -> CompiledQuery:
+        planner = self.planner(lang)
+        plan = planner.compile_top(tree)
+        return CompiledQuery(describe(plan), tuple(planner.warnings), dict(planner.expanded))
+
+    # ------------------------------------------------------------ vocabulary
+
+    def term_frequency(self, term: str) -> int:
+        if not self.n or not term:
+            return 0
+        return max(self.df("title", term), self.df("body", term))
+
+    def similar_terms(self, term: str, max_distance: int = 2, limit: int = 5) -> List[Tuple[int, int, str]]:
+        if not term:
+            return []
+        found: Dict[str, Tuple[int, int]] = {}
+        for f in ("body", "title"):
+            for t, df in sorted(self.vocabulary(f, term[:1]))[:MAX_SCAN]:
+                if t == term or abs(len(t) - len(term)) > max_distance:
+                    continue
+                dist = edit_distance(t, term, max_distance + 1)
+                if dist <= max_distance:
+                    old = found.get(t)
+                    found[t] = (dist, -max(df, -old[1] if old else 0))
+        return sorted((dist, nf, t) for t, (dist, nf) in found.items())[:limit]
+
+    def surface_of(self, term: str) -> Optional[str]:
+        if not self.n or not term:
+            return None
+        q = Q.boolean_query([(Occur.Should, Q.term_query(self.schema, "title", term)),
+                             (Occur.Should, Q.term_query(self.schema, "body", term))])
+        hits = self.s.search(q, 1, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+        for d in self._load([a for _k, a in hits]):
+            for text in (d.title, d.body):
+                for t, _pos, start, end in analysis.analyze(text, lang=d.lang):
+                    if t == term:
+                        return text[start:end]
+        return None
+
+    # ------------------------------------------------------------ sources, stats
+
+    def sources(self) -> List[SourceCount]:
+        if not self.n:
+            return []
+        r = self.s.aggregate(Q.all_query(), {"s": {"terms": {"field": "source", "size": MAX_BUCKETS}, "aggs": {
+            "lo": {"min": {"field": "published"}}, "hi": {"max": {"field": "published"}}}}})
+        rows = [SourceCount(str(b["key"]), int(b["doc_count"]), _when(b["lo"]["value"]), _when(b["hi"]["value"]))
+                for b in r["s"]["buckets"]]
+        named = sum(row.articles for row in rows)
+        if named < self.n:  # articles without a source hold no term of the field
+            lo, hi = self._date_range(Q.boolean_query([(Occur.Must, Q.all_query()),
+                                                        (Occur.MustNot, Q.exists_query("source"))]))
+            rows.append(SourceCount("", self.n - named, lo, hi))
+        return sorted([r for r in rows if r.name or r.articles], key=lambda s: (-s.articles, s.name.casefold(), s.name))
+
+    def _date_range(self, query: "tantivy.Query") -> Tuple[Optional[datetime], Optional[datetime]]:
+        r = self.s.aggregate(query, {"lo": {"min": {"field": "published"}}, "hi": {"max": {"field": "published"}}})
+        return _when(r["lo"]["value"]), _when(r["hi"]["value"])
+
+    def stats(self) -> EngineStats:
+        if self.n:
+            sources = self._terms_agg(Q.all_query(), "source")
+            langs = self._terms_agg(Q.all_query(), "lang")
+            oldest, newest = self._date_range(Q.all_query())
+        else:
+            sources, langs, oldest, newest = {}, {}, None, None
+        size = sum(p.stat().st_size for p in self.where.rglob("*") if p.is_file())
+        return EngineStats(self.n, dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+                           dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))), oldest, newest,
+                           max(1, self.s.num_segments), size, FORMAT, analysis.ANALYSIS_VERSION, NAME)
+
+    # ------------------------------------------------------------ writer support, verification
+
+    def ids_matching(self, *, ids: Optional[Sequence[str]], source_keys: Sequence[str],
+                     before: Optional[int]) -> List[str]:
+        """Ids of live articles matching every criterion given (for deletes)."""
+        if not self.n:
+            return []
+        clauses = []
+        if ids is not None:
+            clauses.append((Occur.Must, Q.term_set_query(self.schema, "id", list(ids))))
+        if source_keys:
+            clauses.append((Occur.Must, Q.term_set_query(self.schema, "source_key", list(source_keys))))
+        if before is not None:
+            clauses.append((Occur.Must, Q.range_query(self.schema, "published", tantivy.FieldType.Integer, None,
+                                                      before, include_upper=False)))
+        q = Q.boolean_query(clauses) if clauses else Q.all_query()
+        total = self.s.search(q, 1, count=True).count
+        if not total:
+            return []
+        return [k for k, _a in self.s.search(q, total, count=False, order_by_field="id").hits]
+
+    def probe(self) -> Optional[bool]:
+        """Search for a word of a stored article and check it comes back; None when empty."""
+        if not self.n:
+            return None
+        hits = self.s.search(Q.all_query(), 1, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+        for d in self._load([a for _k, a in hits]):
+            terms = analysis.query_terms(f"{d.title} {d.body[:300]}", lang=d.lang)
+            if not terms:
+                return True
+            q = Q.boolean_query([(Occur.Must, Q.term_query(self.schema, "id", d.id)),
+                                 (Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(self.schema, f, terms[0]))
+                                                               for f in ("title", "body")]))])
+            return self.s.search(q, 1, count=True).count == 1
+        return True
+
+
+def _when(value: Optional[float]) -> Optional[datetime]:
+    return from_micros(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else None
