@@ -272,7 +272,8 @@ class DocView:
     """What a candidate's score needs: term frequencies, lengths and keyword fields."""
 
     id: str
-    tfs: Dict[str, Dict[str, int]]
+    tf: Callable[[str, str], int]
+    """(field, term) -> how often the term is in the field."""
     lengths: Dict[str, int]
     keywords: Dict[str, Sequence[str]]
     published: Optional[int]
@@ -293,7 +294,7 @@ def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
     (the searcher asks tantivy once per phrase for the whole window).
     """
     if isinstance(plan, Term):
-        tf = doc.tfs.get(plan.field, {}).get(plan.term, 0)
+        tf = doc.tf(plan.field, plan.term)
         if not tf:
             return False, 0.0
         w = tf * (TITLE_BOOST if plan.field == "title" else 1.0)

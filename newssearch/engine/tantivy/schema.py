@@ -16,9 +16,8 @@ in the process that owns the writer.
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import tantivy
 
@@ -26,7 +25,7 @@ from ... import analysis, dedupe
 from ..base import IndexDoc
 from .plan import clip, micros
 
-__all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_sig", "unpack_sig"]
+__all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_tfs", "tf_of"]
 
 FORMAT = 1
 """Version of this layout; a change makes existing tantivy indexes 'rebuild needed'."""
@@ -56,16 +55,29 @@ def build_schema() -> "tantivy.Schema":
     b.add_integer_field("oldest", fast=True)
     b.add_unsigned_field("tlen", fast=True)
     b.add_unsigned_field("blen", fast=True)
+    # the sketch as columns: the copies of a page's hits are checked without loading any
+    # stored article (a stored field costs a block decompression per article)
+    b.add_unsigned_field("siglen", fast=True)
+    for i in range(dedupe.SIGNATURE_SIZE):
+        b.add_unsigned_field(f"sig{i}", fast=True)
     b.add_bytes_field("meta", stored=True)
+    b.add_bytes_field("tfs", stored=True)
     return b.build()
 
 
-def pack_sig(sig: Sequence[int]) -> bytes:
-    return struct.pack(f"<{len(sig)}Q", *sig)
+def pack_tfs(counts: Dict[str, int]) -> str:
+    """Term counts as text, ``"\nterm count\n..."``: finding a few terms in it is much
+    cheaper than decoding all of them (a window re-scores a handful of terms)."""
+    return "\n" + "\n".join(f"{t} {c}" for t, c in counts.items()) + "\n"
 
 
-def unpack_sig(raw: bytes) -> Tuple[int, ...]:
-    return struct.unpack(f"<{len(raw) // 8}Q", raw)
+def tf_of(packed: str, term: str) -> int:
+    """The count of *term* in a :func:`pack_tfs` text (0 when absent)."""
+    at = packed.find(f"\n{term} ")
+    if at < 0:
+        return 0
+    start = at + len(term) + 2
+    return int(packed[start : packed.index("\n", start)])
 
 
 @dataclass
@@ -77,6 +89,7 @@ class Analysed:
     tlen: int
     blen: int
     meta: bytes
+    tfs: bytes
     sig: Tuple[int, ...]
 
 
@@ -105,10 +118,11 @@ def analyse(doc: IndexDoc) -> Analysed:
         "chash": doc.chash, "sk": doc.source_key, "url": doc.url, "author": doc.author,
         "pub": micros(doc.published) if doc.published is not None else None,
         "dom": list(doc.domains), "uw": list(doc.url_words), "aw": list(doc.author_words),
-        "tt": tcounts, "bt": bcounts, "tl": len(tterms), "bl": len(bterms),
+        "tl": len(tterms), "bl": len(bterms),
     }
-    raw = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\0" + pack_sig(sig)
-    return Analysed(title, body, len(tterms), len(bterms), raw, sig)
+    raw = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    tfs = (pack_tfs(tcounts) + "\0" + pack_tfs(bcounts)).encode("utf-8", "surrogatepass")
+    return Analysed(title, body, len(tterms), len(bterms), raw, tfs, sig)
 
 
 def _add_text(d: "tantivy.Document", name: str, value: Field) -> None:
@@ -146,6 +160,10 @@ def document(doc: IndexDoc, a: Analysed) -> "tantivy.Document":
         d.add_integer("oldest", UNDATED)
     d.add_unsigned("tlen", a.tlen)
     d.add_unsigned("blen", a.blen)
+    d.add_unsigned("siglen", len(a.sig))
+    for i, h in enumerate(a.sig[: dedupe.SIGNATURE_SIZE]):
+        d.add_unsigned(f"sig{i}", h)
     d.add_bytes("meta", a.meta)
+    d.add_bytes("tfs", a.tfs)
     return d
 

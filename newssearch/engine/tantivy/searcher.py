@@ -25,7 +25,7 @@ from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
 from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, describe, edit_distance, evaluate, phrases_of,
                    whoosh_idf)
-from .schema import FORMAT, unpack_sig
+from .schema import FORMAT, tf_of
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
 
@@ -52,29 +52,68 @@ def from_micros(us: float) -> datetime:
 
 
 class _Loaded:
-    """One article's stored fields as the searcher uses them."""
+    """One article's stored fields as the searcher uses them (decoded when first asked for)."""
 
-    __slots__ = ("id", "title", "body", "source", "lang", "meta", "sig")
+    __slots__ = ("id", "_d", "_meta", "_tfs", "sig")
 
-    def __init__(self, doc: "tantivy.Document") -> None:
-        d = doc.to_dict()
-        self.id: str = d["id"][0]
-        self.title = d["ttext"][0].decode("utf-8", "surrogatepass") if d.get("ttext") else ""
-        self.body = d["btext"][0].decode("utf-8", "surrogatepass") if d.get("btext") else ""
-        self.source: str = (d.get("source") or [""])[0]
-        self.lang: Optional[str] = (d.get("lang") or [None])[0]
-        raw, _, sig = d["meta"][0].partition(b"\0")
-        self.meta: Dict[str, Any] = json.loads(raw)
-        self.sig: Tuple[int, ...] = unpack_sig(sig)
+    def __init__(self, doc: "tantivy.Document", sig: Tuple[int, ...]) -> None:
+        self._d = doc.to_dict()
+        self.id: str = self._d["id"][0]
+        self._meta: Optional[Dict[str, Any]] = None
+        self._tfs: Optional[Tuple[str, str]] = None
+        self.sig = sig
+
+    def _text(self, name: str) -> str:
+        raw = self._d.get(name)
+        return raw[0].decode("utf-8", "surrogatepass") if raw else ""
+
+    @property
+    def title(self) -> str:
+        return self._text("ttext")
+
+    @property
+    def body(self) -> str:
+        return self._text("btext")
+
+    @property
+    def source(self) -> str:
+        return (self._d.get("source") or [""])[0]
+
+    @property
+    def lang(self) -> Optional[str]:
+        return (self._d.get("lang") or [None])[0]
+
+    @property
+    def meta(self) -> Dict[str, Any]:
+        if self._meta is None:
+            self._meta = json.loads(self._d["meta"][0])
+        return self._meta
 
     @property
     def published(self) -> Optional[datetime]:
         us = self.meta.get("pub")
         return from_micros(us) if us is not None else None
 
+    def tf(self, fieldname: str, term: str) -> int:
+        if self._tfs is None:
+            title, _, body = self._d["tfs"][0].decode("utf-8", "surrogatepass").partition("\0")
+            self._tfs = (title, body)
+        return tf_of(self._tfs[0] if fieldname == "title" else self._tfs[1], term)
+
+    def counts(self, fieldname: str) -> Dict[str, int]:
+        """Every term count of a field (for related articles)."""
+        self.tf(fieldname, "")
+        packed = self._tfs[0] if fieldname == "title" else self._tfs[1]  # type: ignore[index]
+        out: Dict[str, int] = {}
+        for line in packed.split("\n"):
+            if line:
+                t, _, c = line.rpartition(" ")
+                out[t] = int(c)
+        return out
+
     def view(self) -> DocView:
         m = self.meta
-        return DocView(self.id, {"title": m["tt"], "body": m["bt"]}, {"title": m["tl"], "body": m["bl"]},
+        return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]},
                        {"source_key": [m["sk"]], "lang": [self.lang] if self.lang else [], "domains": m["dom"],
                         "urlwords": m["uw"], "authorwords": m["aw"]}, m.get("pub"))
 
@@ -129,8 +168,17 @@ class TantivySearcher:
 
     # ------------------------------------------------------------ loading
 
+    def sigs(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Tuple[int, ...]]:
+        """The sketches of these articles, from their columns (no stored field read)."""
+        if not addrs:
+            return []
+        lens = self.s.fast_field_values("siglen", list(addrs))
+        width = max((n or 0) for n in lens)
+        cols = [self.s.fast_field_values(f"sig{i}", list(addrs)) for i in range(width)]
+        return [tuple(cols[i][j] for i in range(n or 0)) for j, n in enumerate(lens)]
+
     def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[_Loaded]:
-        out = [_Loaded(self.s.doc(a)) for a in addrs]
+        out = [_Loaded(self.s.doc(a), sig) for a, sig in zip(addrs, self.sigs(addrs))]
         if len(self._loaded) > CACHE:
             self._loaded.clear()
         for d in out:
@@ -288,27 +336,30 @@ class TantivySearcher:
         return d.sig if d is not None else None
 
     def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
+        """For each sketch, the ids of the indexed near-copies: one search for every lookup key
+        of the page, then each candidate compared with the sketches it shares a key with."""
         out: List[List[str]] = [[] for _ in signatures]
         if not signatures or not self.n:
             return out
-        clauses = filters(self.schema, spec) if spec is not None else []
         share: Dict[int, int] = {}
         for sig in signatures:
             for k in sig[: dedupe.BUCKET_KEYS]:
                 if k not in share:
                     share[k] = self.s.doc_freq("sigkeys", k)
-        for n, sig in enumerate(signatures):
-            # a key shared by many articles is a stock phrase, not a copy (as the Whoosh wing)
-            keys = [k for k in sig[: dedupe.BUCKET_KEYS] if share[k] <= MAX_KEY_SHARE]
-            if not keys:
-                continue
-            q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "sigkeys", keys))] + clauses)
-            hits = self.s.search(q, MAX_COPIES, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
-            known = {i: self._loaded[i] for i, _a in hits if i in self._loaded}
-            todo = [a for i, a in hits if i not in known]
-            for d in self._load(todo):
-                known[d.id] = d
-            out[n] = [i for i, _a in hits if i in known and dedupe.is_near_duplicate(sig, known[i].sig)]
+        # a key shared by many articles is a stock phrase, not a copy (as the Whoosh wing)
+        rare = [{k for k in sig[: dedupe.BUCKET_KEYS] if share[k] <= MAX_KEY_SHARE} for sig in signatures]
+        keys = sorted(set().union(*rare))
+        if not keys:
+            return out
+        clauses = filters(self.schema, spec) if spec is not None else []
+        q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "sigkeys", keys))] + clauses)
+        hits = self.s.search(q, MAX_COPIES * len(signatures), count=False, order_by_field="id",
+                             order=tantivy.Order.Asc).hits
+        for (cid, _a), csig in zip(hits, self.sigs([a for _i, a in hits])):
+            ckeys = set(csig[: dedupe.BUCKET_KEYS])
+            for n, sig in enumerate(signatures):
+                if rare[n] & ckeys and dedupe.is_near_duplicate(sig, csig):
+                    out[n].append(cid)
         return out
 
     def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
@@ -316,7 +367,7 @@ class TantivySearcher:
         if d is None:
             return None
         tf: Dict[str, int] = {}
-        for counts, times in ((d.meta["tt"], 2), (d.meta["bt"], 1)):
+        for counts, times in ((d.counts("title"), 2), (d.counts("body"), 1)):
             for t, c in counts.items():
                 tf[t] = tf.get(t, 0) + c * times
         n = self.n or 1
