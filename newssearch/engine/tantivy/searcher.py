@@ -31,7 +31,9 @@ __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
 
 NAME = "tantivy"
 RESCORE_EXTRA = 40
-"""How many candidates beyond the asked-for window are scored again."""
+"""How many candidates beyond the asked-for window are scored again, at most..."""
+RESCORE_MARGIN = 0.25
+"""...of those, the ones whose tantivy score is within this share of the window's last."""
 MAX_COPIES = 200
 """Most candidate copies looked at for one article (as the Whoosh wing)."""
 MAX_KEY_SHARE = 25
@@ -54,14 +56,16 @@ def from_micros(us: float) -> datetime:
 class _Loaded:
     """One article's stored fields as the searcher uses them (decoded when first asked for)."""
 
-    __slots__ = ("id", "_d", "_meta", "_tfs", "sig")
+    __slots__ = ("id", "addr", "_d", "_meta", "_tfs", "sig")
 
-    def __init__(self, doc: "tantivy.Document", sig: Tuple[int, ...]) -> None:
+    def __init__(self, doc: "tantivy.Document", addr: "tantivy.DocAddress") -> None:
         self._d = doc.to_dict()
         self.id: str = self._d["id"][0]
+        self.addr = addr
         self._meta: Optional[Dict[str, Any]] = None
         self._tfs: Optional[Tuple[str, str]] = None
-        self.sig = sig
+        self.sig: Optional[Tuple[int, ...]] = None
+        """The sketch, read from its columns when a candidate needs it (:meth:`TantivySearcher.with_sigs`)."""
 
     def _text(self, name: str) -> str:
         raw = self._d.get(name)
@@ -131,6 +135,8 @@ class TantivySearcher:
         self._avgdl: Optional[Dict[str, float]] = None
         self._langs: Optional[Tuple[str, ...]] = None
         self._loaded: Dict[str, _Loaded] = {}
+        self._by_addr: Dict[Tuple[int, int], str] = {}
+        self._exact_window = False
 
     # ------------------------------------------------------------ statistics
 
@@ -177,12 +183,20 @@ class TantivySearcher:
         cols = [self.s.fast_field_values(f"sig{i}", list(addrs)) for i in range(width)]
         return [tuple(cols[i][j] for i in range(n or 0)) for j, n in enumerate(lens)]
 
+    def with_sigs(self, loaded: Sequence[_Loaded]) -> None:
+        """Read the sketches of these articles that have none yet."""
+        todo = [d for d in loaded if d.sig is None]
+        for d, sig in zip(todo, self.sigs([d.addr for d in todo])):
+            d.sig = sig
+
     def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[_Loaded]:
-        out = [_Loaded(self.s.doc(a), sig) for a, sig in zip(addrs, self.sigs(addrs))]
+        out = [_Loaded(self.s.doc(a), a) for a in addrs]
         if len(self._loaded) > CACHE:
             self._loaded.clear()
+            self._by_addr.clear()
         for d in out:
             self._loaded[d.id] = d
+            self._by_addr[_addr_key(d.addr)] = d.id
         return out
 
     def _by_ids(self, ids: Sequence[str]) -> Dict[str, _Loaded]:
@@ -234,16 +248,23 @@ class TantivySearcher:
 
     def _run(self, plan: Plan, spec: SearchSpec):
         comp = self.compiler()
+        # a phrase's tantivy score counts every term present, Whoosh's only the fields
+        # holding them all: no margin for those, the whole window is re-scored
+        self._exact_window = bool(phrases_of(plan))
         query = self._query(plan, spec, comp)
         size = spec.size
         if spec.sort in ("newest", "oldest"):
             total, loaded = self._by_date(query, spec.sort, size)
         else:
             total, loaded = self._by_score(query, size)
-        cands = self._rescore(plan, loaded, comp)
-        cands.sort(key=order_key(spec.sort))
+        scored = self._rescore(plan, loaded, comp)
+        key = order_key(spec.sort)
+        scored.sort(key=lambda cd: key(cd[0]))
+        kept = scored[:size]
+        self.with_sigs([d for _c, d in kept])
+        cands = [Candidate(c.id, c.score, c.published, d.sig or ()) for c, d in kept]
         facets = self._facets(query, spec.facets) if spec.facets and total else {n: {} for n in spec.facets}
-        return total, cands[:size], facets, comp
+        return total, cands, facets, comp
 
     def _by_score(self, query: "tantivy.Query", size: int) -> Tuple[int, List[_Loaded]]:
         want = size + RESCORE_EXTRA
@@ -258,6 +279,11 @@ class TantivySearcher:
             if hits[-1][0] < edge - abs(edge) * 1e-6:
                 break
             want = min(total, want * 4)
+        if len(hits) > size and not self._exact_window:
+            # only what may still reach the top after exact scoring: the two scores differ
+            # by how each engine rounds field lengths, well within RESCORE_MARGIN
+            floor = hits[size - 1][0] * (1 - RESCORE_MARGIN)
+            hits = [h for h in hits if h[0] >= floor]
         return total, self._load([a for _s, a in hits])
 
     def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[_Loaded]]:
@@ -274,7 +300,8 @@ class TantivySearcher:
             hits = before + tied
         return r.count, self._load([a for _k, a in hits[:size]])
 
-    def _rescore(self, plan: Plan, loaded: List[_Loaded], comp: Compiler) -> List[Candidate]:
+    def _rescore(self, plan: Plan, loaded: List[_Loaded], comp: Compiler) -> List[Tuple[Candidate, _Loaded]]:
+        """Each loaded article as a candidate with Whoosh's score (its sketch left empty)."""
         if not loaded:
             return []
         ids = [d.id for d in loaded]
@@ -282,12 +309,13 @@ class TantivySearcher:
         for ph in phrases_of(plan):
             q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
                                  (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
-            passing[ph.key] = {k for k, _a in self.s.search(q, len(ids), count=False, order_by_field="id").hits}
+            where = {_addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
+            passing[ph.key] = {d.id for d in loaded if _addr_key(d.addr) in where}
         avgdl = self.avgdl()
         out = []
         for d in loaded:
             _ok, score = evaluate(plan, d.view(), self.idf, avgdl, lambda key, i: i in passing.get(key, ()))
-            out.append(Candidate(d.id, score, d.published, d.sig))
+            out.append((Candidate(d.id, score, d.published, ()), d))
         return out
 
     def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
@@ -333,7 +361,10 @@ class TantivySearcher:
 
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
         d = self._by_ids([article_id]).get(article_id)
-        return d.sig if d is not None else None
+        if d is None:
+            return None
+        self.with_sigs([d])
+        return d.sig
 
     def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
         """For each sketch, the ids of the indexed near-copies: one search for every lookup key
@@ -353,14 +384,24 @@ class TantivySearcher:
             return out
         clauses = filters(self.schema, spec) if spec is not None else []
         q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "sigkeys", keys))] + clauses)
-        hits = self.s.search(q, MAX_COPIES * len(signatures), count=False, order_by_field="id",
-                             order=tantivy.Order.Asc).hits
-        for (cid, _a), csig in zip(hits, self.sigs([a for _i, a in hits])):
+        addrs = [a for _s, a in self.s.search(q, MAX_COPIES * len(signatures), count=False).hits]
+        found: List[Tuple[int, "tantivy.DocAddress"]] = []
+        for a, csig in zip(addrs, self.sigs(addrs)):
             ckeys = set(csig[: dedupe.BUCKET_KEYS])
             for n, sig in enumerate(signatures):
                 if rare[n] & ckeys and dedupe.is_near_duplicate(sig, csig):
-                    out[n].append(cid)
-        return out
+                    found.append((n, a))
+        ids = self._ids([a for _n, a in found])
+        for (n, _a), cid in zip(found, ids):
+            out[n].append(cid)
+        return [sorted(ids) for ids in out]
+
+    def _ids(self, addrs: Sequence["tantivy.DocAddress"]) -> List[str]:
+        """The ids of these articles (loaded ones are known by address)."""
+        known = self._by_addr
+        todo = [a for a in addrs if _addr_key(a) not in known]
+        extra = {_addr_key(d.addr): d.id for d in self._load(todo)}
+        return [known.get(_addr_key(a)) or extra[_addr_key(a)] for a in addrs]
 
     def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
         d = self._by_ids([article_id]).get(article_id)
@@ -486,6 +527,10 @@ class TantivySearcher:
                                                                for f in ("title", "body")]))])
             return self.s.search(q, 1, count=True).count == 1
         return True
+
+
+def _addr_key(a: "tantivy.DocAddress") -> Tuple[int, int]:
+    return (a.segment_ord, a.doc)
 
 
 def _when(value: Optional[float]) -> Optional[datetime]:
