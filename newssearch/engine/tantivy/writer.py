@@ -44,6 +44,8 @@ class TantivyWriter:
         self.gone: Set[str] = set()
         """Committed ids this block deleted or replaced."""
         self._committed = 0
+        self._replace: Set[str] = set()
+        """Ids whose earlier copy (committed or from this block) an upsert must delete."""
 
     def __enter__(self) -> "TantivyWriter":
         try:
@@ -114,6 +116,8 @@ class TantivyWriter:
                     added += 1
                 if d.id in known:
                     self.gone.add(d.id)
+                if existed or d.id in self.pending or d.id in self.gone:
+                    self._replace.add(d.id)
                 self.pending[d.id] = d
                 yield d
 
@@ -126,8 +130,8 @@ class TantivyWriter:
             yield from check(batch)
 
         for doc, done in analysed(chunked()):
-            # replaces any earlier copy, committed or from this block
-            w.delete_documents_by_term("id", doc.id)
+            if doc.id in self._replace:  # an earlier copy, committed or from this block
+                w.delete_documents_by_term("id", doc.id)
             w.add_document(document(doc, done))
             self.changed = True
         return UpsertCounts(added, updated, unchanged)
