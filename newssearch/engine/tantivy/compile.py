@@ -86,7 +86,7 @@ def dates(schema, start: Optional[int], end: Optional[int]) -> "tantivy.Query": 
 class Compiler:
     """Turns plans into tantivy queries for one searcher.
 
-    *df(field, term)* gives document frequencies, *n* the searcher's document count.
+    *df(field, term)* gives document frequencies, *n* the documents tantivy's idf counts.
     """
 
     def __init__(self, schema, n: int, df: Callable[[str, str], int], whoosh_idf: Callable[[str, str], float]) -> None:  # noqa: ANN001
@@ -114,8 +114,10 @@ class Compiler:
         if isinstance(plan, Dates):
             return Q.const_score_query(dates(self.schema, plan.start, plan.end), 1.0)
         if isinstance(plan, PhrasePlan):
-            scored = [(Occur.Should, self.term(Term(f, t))) for f, slots in plan.parts for alts in slots for t in alts]
-            return _bool([(Occur.Must, Q.const_score_query(self.positions(plan), 0.0))] + scored)
+            # as Whoosh scores a phrase: a field's terms count where every word is in it
+            fields = [_bool([(Occur.Must, _any([self.term(Term(f, t)) for t in alts])) for alts in slots])
+                      for f, slots in plan.parts]
+            return _bool([(Occur.Must, Q.const_score_query(self.positions(plan), 0.0)), (Occur.Must, _any(fields))])
         if isinstance(plan, AllOf):
             return _bool([(Occur.Must, self.query(k)) for k in plan.children])
         if isinstance(plan, AnyOfPlan):

@@ -286,6 +286,16 @@ def _bm25(idf: float, tf: float, dl: int, avgdl: float) -> float:
     return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * dl / avgdl)))
 
 
+def _term_score(fieldname: str, term: str, doc: DocView, idf: Idf, avgdl: Dict[str, float]) -> Optional[float]:
+    """BM25F of one term in one field of *doc*; None when the field lacks it."""
+    tf = doc.tf(fieldname, term)
+    if not tf:
+        return None
+    w = tf * (TITLE_BOOST if fieldname == "title" else 1.0)
+    dl = rounded_length(doc.lengths.get(fieldname, 0))
+    return _bm25(idf(fieldname, term), w, dl, avgdl.get(fieldname) or 1.0)
+
+
 def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
              phrase_ok: Callable[[int, str], bool]) -> Tuple[bool, float]:
     """(matches, Whoosh's BM25F score) of *plan* for one document.
@@ -294,12 +304,8 @@ def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
     (the searcher asks tantivy once per phrase for the whole window).
     """
     if isinstance(plan, Term):
-        tf = doc.tf(plan.field, plan.term)
-        if not tf:
-            return False, 0.0
-        w = tf * (TITLE_BOOST if plan.field == "title" else 1.0)
-        dl = rounded_length(doc.lengths.get(plan.field, 0))
-        return True, plan.weight * _bm25(idf(plan.field, plan.term), w, dl, avgdl.get(plan.field) or 1.0)
+        s = _term_score(plan.field, plan.term, doc, idf, avgdl)
+        return s is not None, plan.weight * s if s is not None else 0.0
     if isinstance(plan, Keyword):
         n = sum(1 for v in doc.keywords.get(plan.field, ()) if v == plan.value)
         return bool(n), float(n)
@@ -316,9 +322,10 @@ def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
             for alts in slots:
                 here = False
                 for t in alts:
-                    ok, s = evaluate(Term(fieldname, t), doc, idf, avgdl, phrase_ok)
-                    here = here or ok
-                    fscore += s
+                    s = _term_score(fieldname, t, doc, idf, avgdl)
+                    if s is not None:
+                        here = True
+                        fscore += s
                 present = present and here
             if present:
                 cand = True
@@ -370,6 +377,30 @@ def scored_terms(plan: Plan) -> List[Tuple[str, str]]:
     elif isinstance(plan, Butnot):
         out += scored_terms(plan.keep) + scored_terms(plan.drop)
     return out
+
+
+def counts_keywords(plan: Plan, fieldname: str) -> bool:
+    """Whether *plan* holds a keyword clause on *fieldname* (scored by a count tantivy does not see)."""
+    if isinstance(plan, Keyword):
+        return plan.field == fieldname
+    if isinstance(plan, (AllOf, AnyOfPlan)):
+        return any(counts_keywords(k, fieldname) for k in plan.children)
+    if isinstance(plan, Butnot):
+        return counts_keywords(plan.keep, fieldname)
+    return False
+
+
+def required_phrases(plan: Plan) -> Set[int]:
+    """Keys of the phrases every match of *plan* holds (their positions need no second check)."""
+    if isinstance(plan, PhrasePlan):
+        return {plan.key}
+    if isinstance(plan, AllOf):
+        return set().union(*(required_phrases(k) for k in plan.children))
+    if isinstance(plan, AnyOfPlan) and len(plan.children) == 1:
+        return required_phrases(plan.children[0])
+    if isinstance(plan, Butnot):
+        return required_phrases(plan.keep)
+    return set()
 
 
 def phrases_of(plan: Plan) -> List[PhrasePlan]:

@@ -10,6 +10,7 @@ field, and the articles sharing the last date of the window fetched by id.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from datetime import datetime, timedelta, timezone
@@ -23,7 +24,7 @@ from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
 from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
-from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, describe, edit_distance, evaluate, phrases_of,
+from .plan import (AnyOfPlan, counts_keywords, required_phrases, DocView, Plan, Planner, Term, describe, edit_distance, evaluate, phrases_of,
                    whoosh_idf)
 from .schema import FORMAT, tf_of
 
@@ -31,9 +32,13 @@ __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
 
 NAME = "tantivy"
 RESCORE_EXTRA = 40
-"""How many candidates beyond the asked-for window are scored again, at most..."""
-RESCORE_MARGIN = 0.25
-"""...of those, the ones whose tantivy score is within this share of the window's last."""
+"""How many candidates beyond the asked-for window tantivy ranks first (more when needed)."""
+RESCORE_TOLERANCE = 1e-4
+"""Slack on the bound "tantivy's score >= Whoosh's" for float rounding (tantivy sums in f32)..."""
+RESCORE_TOLERANCE_DELETED = 0.02
+"""...and where deleted articles still count in tantivy's average field lengths."""
+CHUNK = 16
+"""Candidates loaded and scored at a time."""
 MAX_COPIES = 200
 """Most candidate copies looked at for one article (as the Whoosh wing)."""
 MAX_KEY_SHARE = 25
@@ -131,6 +136,8 @@ class TantivySearcher:
         self.where = where
         self.s = index.searcher()
         self.n = self.s.num_docs
+        self.max_docs = _max_docs(where, self.n)
+        """Documents tantivy's idf counts: deleted ones too, until their segment is merged."""
         self._df: Dict[Tuple[str, str], int] = {}
         self._avgdl: Optional[Dict[str, float]] = None
         self._langs: Optional[Tuple[str, ...]] = None
@@ -223,7 +230,7 @@ class TantivySearcher:
         return Planner(self.vocabulary, lang.lower() if lang else None, self.languages())
 
     def compiler(self) -> Compiler:
-        return Compiler(self.schema, self.n, self.df, self.idf)
+        return Compiler(self.schema, self.max_docs, self.df, self.idf)
 
     def _query(self, plan: Plan, spec: Optional[SearchSpec], comp: Compiler) -> "tantivy.Query":
         q = comp.query(plan)
@@ -248,16 +255,15 @@ class TantivySearcher:
 
     def _run(self, plan: Plan, spec: SearchSpec):
         comp = self.compiler()
-        # a phrase's tantivy score counts every term present, Whoosh's only the fields
-        # holding them all: no margin for those, the whole window is re-scored
-        self._exact_window = bool(phrases_of(plan))
+        # a url word scores its count in Whoosh, 1 in tantivy: the whole window is re-scored
+        self._exact_window = counts_keywords(plan, "urlwords")
         query = self._query(plan, spec, comp)
         size = spec.size
         if spec.sort in ("newest", "oldest"):
             total, loaded = self._by_date(query, spec.sort, size)
+            scored = self._rescore(plan, loaded, comp)
         else:
-            total, loaded = self._by_score(query, size)
-        scored = self._rescore(plan, loaded, comp)
+            total, scored = self._ranked(plan, query, size, comp)
         key = order_key(spec.sort)
         scored.sort(key=lambda cd: key(cd[0]))
         kept = scored[:size]
@@ -266,25 +272,42 @@ class TantivySearcher:
         facets = self._facets(query, spec.facets) if spec.facets and total else {n: {} for n in spec.facets}
         return total, cands, facets, comp
 
-    def _by_score(self, query: "tantivy.Query", size: int) -> Tuple[int, List[_Loaded]]:
+    def _ranked(self, plan: Plan, query: "tantivy.Query", size: int,
+                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, _Loaded]]]:
+        """The total and the candidates that can reach the top *size*, scored exactly.
+
+        tantivy's score of an article is never below Whoosh's (same idf; tantivy keeps a
+        length rounded down, Whoosh one rounded up, and a shorter field scores higher),
+        so once the next article's tantivy score is below the size-th exact score found
+        so far, nothing after it can enter (ties included: they are broken by date and
+        id, which tantivy does not know). Articles are loaded in tantivy's order until then,
+        the window growing past its RESCORE_EXTRA when needed.
+        """
         want = size + RESCORE_EXTRA
+        tolerance = RESCORE_TOLERANCE if self.max_docs == self.n else RESCORE_TOLERANCE_DELETED
+        seen: Set[Tuple[int, int]] = set()
+        scored: List[Tuple[Candidate, _Loaded]] = []
+        best: List[float] = []  # exact scores, ascending
         while True:
             r = self.s.search(query, want, count=True)
-            hits = r.hits
-            total = r.count
-            if len(hits) >= total or len(hits) <= size:
-                break
-            # tantivy ties at the window's edge: its order among them is not ours (date, id)
-            edge = hits[size - 1][0]
-            if hits[-1][0] < edge - abs(edge) * 1e-6:
-                break
+            hits, total = r.hits, r.count
+            stop = False
+            fresh = [(sc, a) for sc, a in hits if _addr_key(a) not in seen]
+            for start in range(0, len(fresh), CHUNK):
+                chunk = fresh[start : start + CHUNK]
+                if len(best) >= size and not self._exact_window:
+                    floor = best[-size] * (1 - tolerance)
+                    chunk = [h for h in chunk if h[0] >= floor]
+                    if not chunk:
+                        stop = True
+                        break
+                seen.update(_addr_key(a) for _sc, a in chunk)
+                for cand, d in self._rescore(plan, self._load([a for _sc, a in chunk]), comp):
+                    scored.append((cand, d))
+                    bisect.insort(best, cand.score)
+            if stop or len(hits) >= total or len(hits) < want:
+                return total, scored
             want = min(total, want * 4)
-        if len(hits) > size and not self._exact_window:
-            # only what may still reach the top after exact scoring: the two scores differ
-            # by how each engine rounds field lengths, well within RESCORE_MARGIN
-            floor = hits[size - 1][0] * (1 - RESCORE_MARGIN)
-            hits = [h for h in hits if h[0] >= floor]
-        return total, self._load([a for _s, a in hits])
 
     def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[_Loaded]]:
         key = "newest" if sort == "newest" else "oldest"
@@ -306,7 +329,11 @@ class TantivySearcher:
             return []
         ids = [d.id for d in loaded]
         passing: Dict[int, Set[str]] = {}
+        required = required_phrases(plan)
         for ph in phrases_of(plan):
+            if ph.key in required:  # every match holds it
+                passing[ph.key] = set(ids)
+                continue
             q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
                                  (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
             where = {_addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
@@ -527,6 +554,15 @@ class TantivySearcher:
                                                                for f in ("title", "body")]))])
             return self.s.search(q, 1, count=True).count == 1
         return True
+
+
+def _max_docs(where: Path, alive: int) -> int:
+    """Live and deleted documents of the committed index (tantivy's meta.json), or *alive*."""
+    try:
+        meta = json.loads((where / "tantivy" / "meta.json").read_text(encoding="utf-8"))
+        return max(alive, sum(int(seg["max_doc"]) for seg in meta.get("segments", [])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return alive
 
 
 def _addr_key(a: "tantivy.DocAddress") -> Tuple[int, int]:
