@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
+import numpy as np
 import tantivy
 
 from ... import analysis, dedupe
@@ -185,10 +186,15 @@ class TantivySearcher:
         """The sketches of these articles, from their columns (no stored field read)."""
         if not addrs:
             return []
-        lens = self.s.fast_field_values("siglen", list(addrs))
+        addrs = list(addrs)
+        lens = self.s.fast_field_values("siglen", addrs)
         width = max((n or 0) for n in lens)
-        cols = [self.s.fast_field_values(f"sig{i}", list(addrs)) for i in range(width)]
-        return [tuple(cols[i][j] for i in range(n or 0)) for j, n in enumerate(lens)]
+        if not width:
+            return [() for _ in addrs]
+        # a missing value (past an article's own length) reads as None: never kept
+        cols = [[v or 0 for v in self.s.fast_field_values(f"sig{i}", addrs)] for i in range(width)]
+        rows = np.array(cols, dtype=np.uint64).T.tolist()
+        return [tuple(row[: n or 0]) for row, n in zip(rows, lens)]
 
     def with_sigs(self, loaded: Sequence[_Loaded]) -> None:
         """Read the sketches of these articles that have none yet."""
