@@ -21,17 +21,18 @@ from .schema import Analysed, analyse
 
 __all__ = ["CHUNK", "PARALLEL_MIN_DOCS", "default_workers", "analysed"]
 
-CHUNK = 64
+CHUNK = 512
 """Articles per task sent to a worker."""
 PARALLEL_MIN_DOCS = 1_000
 """Below this many articles in a batch, analysis stays in this process."""
 
 
 def default_workers() -> int:
-    """Worker processes: ``NEWSSEARCH_WORKERS`` if set, else one per core."""
+    """Worker processes: ``NEWSSEARCH_WORKERS`` if set (0: analyse in this process), else
+    one per core."""
     raw = os.environ.get("NEWSSEARCH_WORKERS", "")
     if raw.strip().isdigit():
-        return max(1, int(raw))
+        return int(raw)
     return max(1, os.cpu_count() or 1)
 
 
@@ -85,7 +86,7 @@ def analysed(docs: Iterable[IndexDoc], workers: Optional[int] = None) -> Iterato
     it = iter(docs)
     head = list(itertools.islice(it, PARALLEL_MIN_DOCS))
     pool = _Pool(workers)
-    p = pool.get() if workers > 1 and len(head) >= PARALLEL_MIN_DOCS else None
+    p = pool.get() if workers > 0 and len(head) >= PARALLEL_MIN_DOCS else None
     if p is None:
         for d in itertools.chain(head, it):
             yield d, analyse(d)
