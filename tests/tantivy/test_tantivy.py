@@ -124,3 +124,20 @@ def test_analysis_on_worker_processes_gives_what_this_process_gives(monkeypatch)
     two = [(d.id, a) for d, a in pool.analysed(docs, workers=2)]
     assert [i for i, _ in two] == [d.id for d in docs]  # in order
     assert two == one
+
+
+URLS = [
+    Article(id="u1", title="Markets", body="Stocks then collapsed.", source="S", published=T0,
+            url="https://ex.com/news/then-collapse-of-markets", lang="en"),
+    Article(id="u2", title="Markets", body="Stocks rose.", source="S", published=T0, url="https://ex.com/news/rise",
+            lang="en"),
+]
+
+
+@pytest.mark.parametrize("query", ["inurl:then", "inurl:then-col*", "inurl:news -inurl:rise"])
+def test_url_words_find_what_whoosh_finds(tmp_path, query):
+    with newssearch.open_index(tmp_path / "w", create=True) as w, \
+            newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        w.add(URLS)
+        t.add(URLS)
+        assert [h.id for h in t.search(query).hits] == [h.id for h in w.search(query).hits]

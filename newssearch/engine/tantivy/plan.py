@@ -224,8 +224,10 @@ class Planner:
             return None
         if fieldname not in (None, "title", "body", "url"):
             return Nothing()  # source:, lang:, site:, author: hold names, not words
-        head: List[Plan] = [_or([Term(f, clip(t)) for f in ((fieldname,) if fieldname else ("title", "body"))])  # type: ignore[misc]
-                            for t in stemmed[:-1]]
+        # a multi-token word ("then-col*"): the leading tokens are plain words (in inurl:, url words)
+        head: List[Plan] = [Keyword("urlwords", t) if fieldname == "url" else
+                            _or([Term(f, clip(t)) for f in ((fieldname,) if fieldname else ("title", "body"))])  # type: ignore[misc]
+                            for t in (folded[:-1] if fieldname == "url" else stemmed[:-1])]
         word = folded[-1]
         stem = stemmed[-1] if stemmed else word
         if prefix and len(word) < MIN_PREFIX:
