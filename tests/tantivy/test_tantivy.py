@@ -141,3 +141,11 @@ def test_url_words_find_what_whoosh_finds(tmp_path, query):
         w.add(URLS)
         t.add(URLS)
         assert [h.id for h in t.search(query).hits] == [h.id for h in w.search(query).hits]
+
+
+def test_a_phrase_too_loose_to_check_gap_by_gap_still_finds_it_and_says_so(tmp_path):
+    with newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        t.add(ORDER)
+        res = t.search('"the harbour strike ended"~9')
+        assert {h.id for h in res.hits} >= {"o2"}
+        assert any("gaps" in w for w in res.warnings)

@@ -10,7 +10,8 @@ Phrases: tantivy's phrase query takes one term per offset and, with a slop, also
 accepts words out of order; ours are ordered, each word within *slop* positions of the
 previous one, and a word may have alternative terms. So a phrase is the disjunction of
 exact phrase queries over every choice of alternatives and gaps, bounded by
-MAX_VARIANTS (past it, the words need only be present: see the README).
+MAX_VARIANTS (past it tantivy's own sloppy phrase, or, with too many word forms, the
+words anywhere in the field; either with a warning).
 """
 from __future__ import annotations
 
@@ -94,8 +95,8 @@ class Compiler:
         self.n = n
         self.df = df
         self.whoosh_idf = whoosh_idf
-        self.approximate = False
-        """True once a phrase had too many variants to check positions exactly."""
+        self.approximate = ""
+        """Set (to the warning a user sees) once a phrase had too many variants to check exactly."""
 
     def boost(self, fieldname: str, term: str, weight: float) -> float:
         df = self.df(fieldname, term)
@@ -136,14 +137,22 @@ class Compiler:
         for fieldname, slots in plan.parts:
             step = 2 if fieldname == "title" else 1  # title terms sit at 2p and 2p+1
             gaps = list(range(1, plan.slop + 2))
-            choices = math.prod(len(a) for a in slots) * len(gaps) ** (len(slots) - 1)
-            if choices > MAX_VARIANTS:
-                self.approximate = True
+            forms = math.prod(len(a) for a in slots)
+            if forms * len(gaps) ** (len(slots) - 1) <= MAX_VARIANTS:
+                for words in itertools.product(*slots):
+                    for steps in itertools.product(gaps, repeat=len(slots) - 1):
+                        offsets = [0] + list(itertools.accumulate(g * step for g in steps))
+                        out.append(Q.phrase_query(self.schema, fieldname, list(zip(offsets, words)), 0))
+            elif forms <= MAX_VARIANTS:
+                # tantivy's own slop is the total over the words, in either order: a superset
+                self.approximate = (f"phrase ~{plan.slop} has too many word gaps to check each: its words were "
+                                    f"matched within {plan.slop * (len(slots) - 1)} extra positions in any order")
+                span = plan.slop * (len(slots) - 1) * step
+                for words in itertools.product(*slots):
+                    offsets = [i * step for i in range(len(slots))]
+                    out.append(Q.phrase_query(self.schema, fieldname, list(zip(offsets, words)), span))
+            else:
+                self.approximate = "a phrase had too many word forms to check word order: its words were searched anywhere"
                 out.append(_bool([(Occur.Must, _any([Q.term_query(self.schema, fieldname, t) for t in alts]))
                                   for alts in slots]))
-                continue
-            for words in itertools.product(*slots):
-                for steps in itertools.product(gaps, repeat=len(slots) - 1):
-                    offsets = [0] + list(itertools.accumulate(g * step for g in steps))
-                    out.append(Q.phrase_query(self.schema, fieldname, list(zip(offsets, words)), 0))
         return _any(out)

@@ -258,7 +258,7 @@ class TantivySearcher:
         total, cands, facets, comp = self._run(plan, spec)
         warnings = list(planner.warnings)
         if comp.approximate:
-            warnings.append("a phrase had too many word forms to check word order: its words were searched anywhere")
+            warnings.append(comp.approximate)
         return EngineAnswer(total, cands, facets, tuple(warnings), dict(planner.expanded), frozenset(planner.terms))
 
     def _run(self, plan: Plan, spec: SearchSpec):
