@@ -1,12 +1,13 @@
 """The EngineSearcher of the tantivy engine: one committed state of the index.
 
-A search runs the compiled tantivy query for the total, the facets and a ranked window
-somewhat deeper than asked (RESCORE_EXTRA more), loads the window's stored term
-counts and lengths, and scores it again with Whoosh's BM25F (:func:`.plan.evaluate`),
-so the order within the window is the Whoosh engine's. Where tantivy's scores tie at the
-window's edge, the window grows until the tie is inside it (ties are broken by date and
-id, which tantivy does not know). Date orders are exact: a descending sort on a fast
-field, and the articles sharing the last date of the window fetched by id.
+A search runs the compiled tantivy query for the total, the facets and a ranking; the
+ranked articles are loaded in tantivy's order, their stored term counts and lengths
+scored again with Whoosh's BM25F (:func:`.plan.evaluate`), until no later one can
+reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`). So
+the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
+Date orders are exact: a descending sort on a fast field, the articles sharing the last
+date of the window read by id. Copies of a page's hits come from every sketch held as
+arrays (:class:`_CopyIndex`), or from one search when the page is filtered.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSp
 from ..arrays import near_duplicates
 from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
-from .plan import (AnyOfPlan, counts_keywords, required_phrases, DocView, Plan, Planner, Term, describe, edit_distance, evaluate, phrases_of,
-                   whoosh_idf)
+from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, counts_keywords, describe, edit_distance, evaluate,
+                   phrases_of, required_phrases, whoosh_idf)
 from .schema import FORMAT, tf_of
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]

@@ -2,8 +2,9 @@
 
 Upserts replace by id (delete the id's term, add the new document: tantivy applies a
 delete to every document added before it). What this block wrote is tracked here
-(``pending``: id -> content hash; ``gone``: committed ids it deleted or replaced), so
-counts, unchanged checks and deletes need no commit in between.
+(``pending``: id -> the article written; ``gone``: committed ids it deleted or
+replaced), so counts, unchanged checks and deletes need no commit in between. Articles
+are analysed on worker processes (:mod:`.pool`) while this process feeds tantivy.
 """
 from __future__ import annotations
 
