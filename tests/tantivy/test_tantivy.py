@@ -149,3 +149,20 @@ def test_a_phrase_too_loose_to_check_gap_by_gap_still_finds_it_and_says_so(tmp_p
         res = t.search('"the harbour strike ended"~9')
         assert {h.id for h in res.hits} >= {"o2"}
         assert any("gaps" in w for w in res.warnings)
+
+
+MANY = [Article(id=f"m{i:03d}", title=f"Report {i}", body="Markets moved.", source="Coast Post" if i % 3 else "Lake Wire",
+                published=(T0 + timedelta(days=i % 7)) if i % 5 else None, lang="en") for i in range(120)]
+
+
+@pytest.mark.parametrize("query", ['source:"Coast Post"', "date:[2025-03-02 TO 2025-03-05]",
+                                   'source:"Coast Post" OR source:"Lake Wire"'])
+def test_queries_scoring_every_match_alike_rank_as_whoosh_newest_first_then_id(tmp_path, query):
+    with newssearch.open_index(tmp_path / "w", create=True) as w, \
+            newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        w.add(MANY)
+        t.add(MANY)
+        for page in (1, 3):
+            a = w.search(query, collapse=False, limit=10, page=page)
+            b = t.search(query, collapse=False, limit=10, page=page)
+            assert [h.id for h in b.hits] == [h.id for h in a.hits] and a.total == b.total

@@ -392,6 +392,28 @@ def counts_keywords(plan: Plan, fieldname: str) -> bool:
     return False
 
 
+_SINGLE_VALUED = ("source_key", "lang")
+
+
+def uniform(plan: Plan) -> bool:
+    """Whether every match of *plan* gets the same score (no scored term, constants only):
+    then relevance order is date order, newest first, as ties are broken."""
+    if isinstance(plan, (Keyword, Dates, Every)):
+        return not (isinstance(plan, Keyword) and plan.field == "urlwords")  # urlwords score their count
+    if isinstance(plan, AllOf):
+        return all(uniform(k) for k in plan.children)
+    if isinstance(plan, Butnot):
+        return uniform(plan.keep)
+    if isinstance(plan, AnyOfPlan):
+        if len(plan.children) == 1:
+            return uniform(plan.children[0])
+        # an article holds one source and one language: it matches one of these at most
+        fields = {k.field for k in plan.children if isinstance(k, Keyword)}
+        return plan.need == 1 and len(fields) == 1 and fields <= set(_SINGLE_VALUED) and all(
+            isinstance(k, Keyword) for k in plan.children)
+    return False
+
+
 def required_phrases(plan: Plan) -> Set[int]:
     """Keys of the phrases every match of *plan* holds (their positions need no second check)."""
     if isinstance(plan, PhrasePlan):

@@ -28,7 +28,7 @@ from ..arrays import near_duplicates
 from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
 from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, counts_keywords, describe, edit_distance, evaluate,
-                   phrases_of, required_phrases, whoosh_idf)
+                   phrases_of, required_phrases, uniform, whoosh_idf)
 from .schema import FORMAT, tf_of
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
@@ -268,8 +268,10 @@ class TantivySearcher:
         self._exact_window = counts_keywords(plan, "urlwords")
         query = self._query(plan, spec, comp)
         size = spec.size
-        if spec.sort in ("newest", "oldest"):
-            total, loaded = self._by_date(query, spec.sort, size)
+        if spec.sort in ("newest", "oldest") or uniform(plan):
+            # every match scoring alike (source:, date: alone) ranks newest first: no window
+            # of ties to load, however many match
+            total, loaded = self._by_date(query, spec.sort if spec.sort in ("newest", "oldest") else "newest", size)
             scored = self._rescore(plan, loaded, comp)
         else:
             total, scored = self._ranked(plan, query, size, comp)
