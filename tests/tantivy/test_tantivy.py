@@ -156,8 +156,9 @@ MANY = [Article(id=f"m{i:03d}", title=f"Report {i}", body="Markets moved.", sour
 
 
 @pytest.mark.parametrize("query", ['source:"Coast Post"', "date:[2025-03-02 TO 2025-03-05]",
-                                   'source:"Coast Post" OR source:"Lake Wire"'])
-def test_queries_scoring_every_match_alike_rank_as_whoosh_newest_first_then_id(tmp_path, query):
+                                   'source:"Coast Post" OR source:"Lake Wire"',
+                                   'source:"Lake Wire" OR date:[2025-03-02 TO 2025-03-05]'])
+def test_queries_scoring_by_constants_only_rank_as_whoosh_then_newest_first_then_id(tmp_path, query):
     with newssearch.open_index(tmp_path / "w", create=True) as w, \
             newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
         w.add(MANY)

@@ -414,6 +414,20 @@ def uniform(plan: Plan) -> bool:
     return False
 
 
+def constant_only(plan: Plan) -> bool:
+    """Whether *plan* scores only by constants (keywords but url words, dates, match-all):
+    tantivy's score of a match is then exactly Whoosh's."""
+    if isinstance(plan, Keyword):
+        return plan.field != "urlwords"
+    if isinstance(plan, (Dates, Every, Nothing)):
+        return True
+    if isinstance(plan, (AllOf, AnyOfPlan)):
+        return all(constant_only(k) for k in plan.children)
+    if isinstance(plan, Butnot):
+        return constant_only(plan.keep)
+    return False
+
+
 def required_phrases(plan: Plan) -> Set[int]:
     """Keys of the phrases every match of *plan* holds (their positions need no second check)."""
     if isinstance(plan, PhrasePlan):

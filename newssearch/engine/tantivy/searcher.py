@@ -28,7 +28,7 @@ from ..arrays import near_duplicates
 from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
 from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, counts_keywords, describe, edit_distance, evaluate,
-                   phrases_of, required_phrases, uniform, whoosh_idf)
+                   constant_only, phrases_of, required_phrases, uniform, whoosh_idf)
 from .schema import FORMAT, tf_of
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
@@ -273,6 +273,9 @@ class TantivySearcher:
             # of ties to load, however many match
             total, loaded = self._by_date(query, spec.sort if spec.sort in ("newest", "oldest") else "newest", size)
             scored = self._rescore(plan, loaded, comp)
+        elif constant_only(plan):
+            total, loaded = self._by_constant(query, size)
+            scored = self._rescore(plan, loaded, comp)
         else:
             total, scored = self._ranked(plan, query, size, comp)
         key = order_key(spec.sort)
@@ -320,6 +323,25 @@ class TantivySearcher:
             if stop or len(hits) >= total or len(hits) < want:
                 return total, scored
             want = min(total, want * 4)
+
+    def _by_constant(self, query: "tantivy.Query", size: int) -> Tuple[int, List[_Loaded]]:
+        """The top *size* of a query scored by constants only (tantivy's scores are exact):
+        every match's score and date from columns, sorted, and only the window loaded
+        (with the articles tied with its last on both, which the id orders)."""
+        total = self.s.search(query, 1, count=True).count
+        if not total:
+            return 0, []
+        hits = self.s.search(query, total, count=False).hits
+        addrs = [a for _s, a in hits]
+        score = np.asarray([sc for sc, _a in hits], dtype=np.float64)
+        newest = np.asarray(self.s.fast_field_values("newest", addrs), dtype=np.float64)
+        order = np.lexsort((-newest, -score))
+        if order.size > size:
+            last = order[size - 1]
+            tied = (score[order] == score[last]) & (newest[order] == newest[last])
+            cut = size + int(np.count_nonzero(tied[size:]))
+            order = order[:cut]
+        return total, self._load([addrs[int(i)] for i in order])
 
     def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[_Loaded]]:
         key = "newest" if sort == "newest" else "oldest"
