@@ -2,7 +2,7 @@
 
 The only package that imports ``tantivy``. It indexes the terms :mod:`newssearch.analysis`
 makes (analysed on every core, :mod:`.pool`), lets tantivy find and rank candidates, and
-scores the ranked window again with Whoosh's BM25F (:mod:`.plan`), so it returns the
+scores the ranked window again with Whoosh's BM25F (:mod:`.score`), so it returns the
 articles, in the order, the Whoosh engine does.
 """
 from __future__ import annotations

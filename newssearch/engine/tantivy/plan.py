@@ -6,25 +6,22 @@ their weight, as Whoosh scores unscored fields), phrases (every term of every sl
 scores where all slots are present in a field; the positions decide the match), And,
 Or, AndNot, at-least-k-of (top level only, as the Whoosh wing) and match-all/none.
 
-The same plan is turned into a tantivy query (:mod:`.run`) that picks the candidates,
-and evaluated here, per candidate, from its stored term frequencies and lengths, to give
-the score the Whoosh engine gives (:func:`evaluate`). Nothing here imports tantivy.
+The same plan is turned into a tantivy query (:mod:`.compile`) that picks the
+candidates, and evaluated per candidate, from its stored term frequencies and lengths,
+to give the score the Whoosh engine gives (:mod:`.score`). Nothing here imports tantivy.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
-from ..arrays import B, K1
-from ..documents import MAX_EXPANSION, MAX_SCAN, TITLE_BOOST, author_words, clean_domain, source_key, url_words
-from ..lengths import rounded_length
+from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, source_key, url_words
 
 __all__ = ["Term", "Keyword", "Dates", "PhrasePlan", "AllOf", "AnyOfPlan", "Butnot", "Every", "Nothing",
-           "Plan", "Planner", "DocView", "evaluate", "edit_distance", "clip", "micros"]
+           "Plan", "Planner", "describe", "edit_distance", "clip", "micros"]
 
 Vocabulary = Callable[[str, str], List[Tuple[str, int]]]
 """(field, prefix) -> every (term, document frequency) of the field starting with the prefix."""
@@ -264,191 +261,6 @@ class Planner:
         else:
             alts = AnyOfPlan(tuple(Term(f, t) for t in chosen for f in fields))
         return AllOf(tuple(head) + (alts,)) if head else alts
-
-
-# ---------------------------------------------------------------------------- per-document scores
-
-
-@dataclass
-class DocView:
-    """What a candidate's score needs: term frequencies, lengths and keyword fields."""
-
-    id: str
-    tf: Callable[[str, str], int]
-    """(field, term) -> how often the term is in the field."""
-    lengths: Dict[str, int]
-    keywords: Dict[str, Sequence[str]]
-    published: Optional[int]
-
-
-Idf = Callable[[str, str], float]
-
-
-def _bm25(idf: float, tf: float, dl: int, avgdl: float) -> float:
-    return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * dl / avgdl)))
-
-
-def _term_score(fieldname: str, term: str, doc: DocView, idf: Idf, avgdl: Dict[str, float]) -> Optional[float]:
-    """BM25F of one term in one field of *doc*; None when the field lacks it."""
-    tf = doc.tf(fieldname, term)
-    if not tf:
-        return None
-    w = tf * (TITLE_BOOST if fieldname == "title" else 1.0)
-    dl = rounded_length(doc.lengths.get(fieldname, 0))
-    return _bm25(idf(fieldname, term), w, dl, avgdl.get(fieldname) or 1.0)
-
-
-def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
-             phrase_ok: Callable[[int, str], bool]) -> Tuple[bool, float]:
-    """(matches, Whoosh's BM25F score) of *plan* for one document.
-
-    *phrase_ok(key, id)* says whether phrase *key*'s positions hold in the document
-    (the searcher asks tantivy once per phrase for the whole window).
-    """
-    if isinstance(plan, Term):
-        s = _term_score(plan.field, plan.term, doc, idf, avgdl)
-        return s is not None, plan.weight * s if s is not None else 0.0
-    if isinstance(plan, Keyword):
-        n = sum(1 for v in doc.keywords.get(plan.field, ()) if v == plan.value)
-        return bool(n), float(n)
-    if isinstance(plan, Dates):
-        pub = doc.published
-        ok = pub is not None and (plan.start is None or pub >= plan.start) and (plan.end is None or pub <= plan.end)
-        return ok, 1.0 if ok else 0.0
-    if isinstance(plan, PhrasePlan):
-        score = 0.0
-        cand = False
-        for fieldname, slots in plan.parts:
-            fscore = 0.0
-            present = True
-            for alts in slots:
-                here = False
-                for t in alts:
-                    s = _term_score(fieldname, t, doc, idf, avgdl)
-                    if s is not None:
-                        here = True
-                        fscore += s
-                present = present and here
-            if present:
-                cand = True
-                score += fscore
-        if not cand or not phrase_ok(plan.key, doc.id):
-            return False, 0.0
-        return True, score
-    if isinstance(plan, AllOf):
-        total = 0.0
-        for kid in plan.children:
-            ok, s = evaluate(kid, doc, idf, avgdl, phrase_ok)
-            if not ok:
-                return False, 0.0
-            total += s
-        return True, total
-    if isinstance(plan, AnyOfPlan):
-        hits, total = 0, 0.0
-        for kid in plan.children:
-            ok, s = evaluate(kid, doc, idf, avgdl, phrase_ok)
-            if ok:
-                hits += 1
-                total += s
-        return (hits >= plan.need, total) if hits >= plan.need else (False, 0.0)
-    if isinstance(plan, Butnot):
-        ok, s = evaluate(plan.keep, doc, idf, avgdl, phrase_ok)
-        if not ok or evaluate(plan.drop, doc, idf, avgdl, phrase_ok)[0]:
-            return False, 0.0
-        return True, s
-    if isinstance(plan, Every):
-        return True, 1.0
-    return False, 0.0
-
-
-def whoosh_idf(n: int, df: int) -> float:
-    """Whoosh's BM25F idf."""
-    return math.log(n / (df + 1)) + 1 if n else 0.0
-
-
-def scored_terms(plan: Plan) -> List[Tuple[str, str]]:
-    """Every (field, term) of title/body the plan scores."""
-    out: List[Tuple[str, str]] = []
-    if isinstance(plan, Term):
-        out.append((plan.field, plan.term))
-    elif isinstance(plan, PhrasePlan):
-        out += [(f, t) for f, slots in plan.parts for alts in slots for t in alts]
-    elif isinstance(plan, (AllOf, AnyOfPlan)):
-        for kid in plan.children:
-            out += scored_terms(kid)
-    elif isinstance(plan, Butnot):
-        out += scored_terms(plan.keep) + scored_terms(plan.drop)
-    return out
-
-
-def counts_keywords(plan: Plan, fieldname: str) -> bool:
-    """Whether *plan* holds a keyword clause on *fieldname* (scored by a count tantivy does not see)."""
-    if isinstance(plan, Keyword):
-        return plan.field == fieldname
-    if isinstance(plan, (AllOf, AnyOfPlan)):
-        return any(counts_keywords(k, fieldname) for k in plan.children)
-    if isinstance(plan, Butnot):
-        return counts_keywords(plan.keep, fieldname)
-    return False
-
-
-_SINGLE_VALUED = ("source_key", "lang")
-
-
-def uniform(plan: Plan) -> bool:
-    """Whether every match of *plan* gets the same score (no scored term, constants only):
-    then relevance order is date order, newest first, as ties are broken."""
-    if isinstance(plan, (Keyword, Dates, Every)):
-        return not (isinstance(plan, Keyword) and plan.field == "urlwords")  # urlwords score their count
-    if isinstance(plan, AllOf):
-        return all(uniform(k) for k in plan.children)
-    if isinstance(plan, Butnot):
-        return uniform(plan.keep)
-    if isinstance(plan, AnyOfPlan):
-        if len(plan.children) == 1:
-            return uniform(plan.children[0])
-        # an article holds one source and one language: it matches one of these at most
-        fields = {k.field for k in plan.children if isinstance(k, Keyword)}
-        return plan.need == 1 and len(fields) == 1 and fields <= set(_SINGLE_VALUED) and all(
-            isinstance(k, Keyword) for k in plan.children)
-    return False
-
-
-def constant_only(plan: Plan) -> bool:
-    """Whether *plan* scores only by constants (keywords but url words, dates, match-all):
-    tantivy's score of a match is then exactly Whoosh's."""
-    if isinstance(plan, Keyword):
-        return plan.field != "urlwords"
-    if isinstance(plan, (Dates, Every, Nothing)):
-        return True
-    if isinstance(plan, (AllOf, AnyOfPlan)):
-        return all(constant_only(k) for k in plan.children)
-    if isinstance(plan, Butnot):
-        return constant_only(plan.keep)
-    return False
-
-
-def required_phrases(plan: Plan) -> Set[int]:
-    """Keys of the phrases every match of *plan* holds (their positions need no second check)."""
-    if isinstance(plan, PhrasePlan):
-        return {plan.key}
-    if isinstance(plan, AllOf):
-        return set().union(*(required_phrases(k) for k in plan.children))
-    if isinstance(plan, AnyOfPlan) and len(plan.children) == 1:
-        return required_phrases(plan.children[0])
-    if isinstance(plan, Butnot):
-        return required_phrases(plan.keep)
-    return set()
-
-
-def phrases_of(plan: Plan) -> List[PhrasePlan]:
-    if isinstance(plan, PhrasePlan):
-        return [plan]
-    if isinstance(plan, (AllOf, AnyOfPlan)):
-        return [p for kid in plan.children for p in phrases_of(kid)]
-    if isinstance(plan, Butnot):
-        return phrases_of(plan.keep) + phrases_of(plan.drop)
-    return []
 
 
 def describe(plan: Plan) -> str:

@@ -2,19 +2,19 @@
 
 A search runs the compiled tantivy query for the total, the facets and a ranking; the
 ranked articles are loaded in tantivy's order, their stored term counts and lengths
-scored again with Whoosh's BM25F (:func:`.plan.evaluate`), until no later one can
+scored again with Whoosh's BM25F (:func:`.score.evaluate`), until no later one can
 reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`). So
 the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
 Date orders are exact: a descending sort on a fast field, the articles sharing the last
 date of the window read by id. Copies of a page's hits come from every sketch held as
-arrays (:class:`_CopyIndex`), or from one search when the page is filtered.
+arrays (:class:`CopyIndex`), or from one search when the page is filtered.
 """
 from __future__ import annotations
 
 import bisect
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -24,12 +24,13 @@ import tantivy
 from ... import analysis, dedupe
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
-from ..arrays import near_duplicates
 from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
-from .plan import (AnyOfPlan, DocView, Plan, Planner, Term, counts_keywords, describe, edit_distance, evaluate,
-                   constant_only, phrases_of, required_phrases, uniform, whoosh_idf)
-from .schema import FORMAT, tf_of
+from .copies import MAX_COPIES, MAX_KEY_SHARE, CopyIndex
+from .plan import AnyOfPlan, Plan, Planner, Term, describe, edit_distance
+from .schema import FORMAT
+from .score import constant_only, counts_keywords, evaluate, phrases_of, required_phrases, uniform, whoosh_idf
+from .stored import Loaded, addr_key, from_micros
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
 
@@ -42,92 +43,14 @@ RESCORE_TOLERANCE_DELETED = 0.02
 """...and where deleted articles still count in tantivy's average field lengths."""
 CHUNK = 16
 """Candidates loaded and scored at a time."""
-MAX_COPIES = 200
-"""Most candidate copies looked at for one article (as the Whoosh wing)."""
-MAX_KEY_SHARE = 25
-"""A lookup key held by more articles than this is ignored when looking for copies (as the Whoosh wing)."""
 MORE_LIKE_TERMS = 20
 MAX_BUCKETS = 65_000
 CACHE = 4_096
 """Loaded articles kept per searcher (a page's hits are loaded by the search, then fetched)."""
 DAY_US = 86_400 * 1_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 Occur = tantivy.Occur
 Q = tantivy.Query
-
-
-def from_micros(us: float) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(us))
-
-
-class _Loaded:
-    """One article's stored fields as the searcher uses them (decoded when first asked for)."""
-
-    __slots__ = ("id", "addr", "_d", "_meta", "_tfs", "sig")
-
-    def __init__(self, doc: "tantivy.Document", addr: "tantivy.DocAddress") -> None:
-        self._d = doc.to_dict()
-        self.id: str = self._d["id"][0]
-        self.addr = addr
-        self._meta: Optional[Dict[str, Any]] = None
-        self._tfs: Optional[Tuple[str, str]] = None
-        self.sig: Optional[Tuple[int, ...]] = None
-        """The sketch, read from its columns when a candidate needs it (:meth:`TantivySearcher.with_sigs`)."""
-
-    def _text(self, name: str) -> str:
-        raw = self._d.get(name)
-        return raw[0].decode("utf-8", "surrogatepass") if raw else ""
-
-    @property
-    def title(self) -> str:
-        return self._text("ttext")
-
-    @property
-    def body(self) -> str:
-        return self._text("btext")
-
-    @property
-    def source(self) -> str:
-        return (self._d.get("source") or [""])[0]
-
-    @property
-    def lang(self) -> Optional[str]:
-        return (self._d.get("lang") or [None])[0]
-
-    @property
-    def meta(self) -> Dict[str, Any]:
-        if self._meta is None:
-            self._meta = json.loads(self._d["meta"][0])
-        return self._meta
-
-    @property
-    def published(self) -> Optional[datetime]:
-        us = self.meta.get("pub")
-        return from_micros(us) if us is not None else None
-
-    def tf(self, fieldname: str, term: str) -> int:
-        if self._tfs is None:
-            title, _, body = self._d["tfs"][0].decode("utf-8", "surrogatepass").partition("\0")
-            self._tfs = (title, body)
-        return tf_of(self._tfs[0] if fieldname == "title" else self._tfs[1], term)
-
-    def counts(self, fieldname: str) -> Dict[str, int]:
-        """Every term count of a field (for related articles)."""
-        self.tf(fieldname, "")
-        packed = self._tfs[0] if fieldname == "title" else self._tfs[1]  # type: ignore[index]
-        out: Dict[str, int] = {}
-        for line in packed.split("\n"):
-            if line:
-                t, _, c = line.rpartition(" ")
-                out[t] = int(c)
-        return out
-
-    def view(self) -> DocView:
-        m = self.meta
-        return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]},
-                       {"source_key": [m["sk"]], "lang": [self.lang] if self.lang else [], "domains": m["dom"],
-                        "urlwords": m["uw"], "authorwords": m["aw"]}, m.get("pub"))
 
 
 class TantivySearcher:
@@ -144,9 +67,9 @@ class TantivySearcher:
         self._df: Dict[Tuple[str, str], int] = {}
         self._avgdl: Optional[Dict[str, float]] = None
         self._langs: Optional[Tuple[str, ...]] = None
-        self._loaded: Dict[str, _Loaded] = {}
+        self._loaded: Dict[str, Loaded] = {}
         self._by_addr: Dict[Tuple[int, int], str] = {}
-        self._copy_index: Optional[_CopyIndex] = None
+        self._copy_index: Optional[CopyIndex] = None
         self._exact_window = False
 
     # ------------------------------------------------------------ statistics
@@ -199,24 +122,24 @@ class TantivySearcher:
         rows = np.array(cols, dtype=np.uint64).T.tolist()
         return [tuple(row[: n or 0]) for row, n in zip(rows, lens)]
 
-    def with_sigs(self, loaded: Sequence[_Loaded]) -> None:
+    def with_sigs(self, loaded: Sequence[Loaded]) -> None:
         """Read the sketches of these articles that have none yet."""
         todo = [d for d in loaded if d.sig is None]
         for d, sig in zip(todo, self.sigs([d.addr for d in todo])):
             d.sig = sig
 
-    def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[_Loaded]:
-        out = [_Loaded(self.s.doc(a), a) for a in addrs]
+    def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Loaded]:
+        out = [Loaded(self.s.doc(a), a) for a in addrs]
         if len(self._loaded) > CACHE:
             self._loaded.clear()
             self._by_addr.clear()
         for d in out:
             self._loaded[d.id] = d
-            self._by_addr[_addr_key(d.addr)] = d.id
+            self._by_addr[addr_key(d.addr)] = d.id
         return out
 
-    def _by_ids(self, ids: Sequence[str]) -> Dict[str, _Loaded]:
-        out: Dict[str, _Loaded] = {}
+    def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
+        out: Dict[str, Loaded] = {}
         todo = []
         for i in ids:
             if i in self._loaded:
@@ -287,7 +210,7 @@ class TantivySearcher:
         return total, cands, facets, comp
 
     def _ranked(self, plan: Plan, query: "tantivy.Query", size: int,
-                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, _Loaded]]]:
+                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, Loaded]]]:
         """The total and the candidates that can reach the top *size*, scored exactly.
 
         tantivy's score of an article is never below Whoosh's (same idf; tantivy keeps a
@@ -301,13 +224,13 @@ class TantivySearcher:
         want = max(size + RESCORE_EXTRA, 4 * size)
         tolerance = RESCORE_TOLERANCE if self.max_docs == self.n else RESCORE_TOLERANCE_DELETED
         seen: Set[Tuple[int, int]] = set()
-        scored: List[Tuple[Candidate, _Loaded]] = []
+        scored: List[Tuple[Candidate, Loaded]] = []
         best: List[float] = []  # exact scores, ascending
         while True:
             r = self.s.search(query, want, count=True)
             hits, total = r.hits, r.count
             stop = False
-            fresh = [(sc, a) for sc, a in hits if _addr_key(a) not in seen]
+            fresh = [(sc, a) for sc, a in hits if addr_key(a) not in seen]
             for start in range(0, len(fresh), CHUNK):
                 chunk = fresh[start : start + CHUNK]
                 if len(best) >= size and not self._exact_window:
@@ -316,7 +239,7 @@ class TantivySearcher:
                     if not chunk:
                         stop = True
                         break
-                seen.update(_addr_key(a) for _sc, a in chunk)
+                seen.update(addr_key(a) for _sc, a in chunk)
                 for cand, d in self._rescore(plan, self._load([a for _sc, a in chunk]), comp):
                     scored.append((cand, d))
                     bisect.insort(best, cand.score)
@@ -324,7 +247,7 @@ class TantivySearcher:
                 return total, scored
             want = min(total, want * 4)
 
-    def _by_constant(self, query: "tantivy.Query", size: int) -> Tuple[int, List[_Loaded]]:
+    def _by_constant(self, query: "tantivy.Query", size: int) -> Tuple[int, List[Loaded]]:
         """The top *size* of a query scored by constants only (tantivy's scores are exact):
         every match's score and date from columns, sorted, and only the window loaded
         (with the articles tied with its last on both, which the id orders)."""
@@ -343,7 +266,7 @@ class TantivySearcher:
             order = order[:cut]
         return total, self._load([addrs[int(i)] for i in order])
 
-    def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[_Loaded]]:
+    def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[Loaded]]:
         key = "newest" if sort == "newest" else "oldest"
         r = self.s.search(query, size + 1, count=True, order_by_field=key, order=tantivy.Order.Desc)
         hits = r.hits
@@ -357,7 +280,7 @@ class TantivySearcher:
             hits = before + tied
         return r.count, self._load([a for _k, a in hits[:size]])
 
-    def _rescore(self, plan: Plan, loaded: List[_Loaded], comp: Compiler) -> List[Tuple[Candidate, _Loaded]]:
+    def _rescore(self, plan: Plan, loaded: List[Loaded], comp: Compiler) -> List[Tuple[Candidate, Loaded]]:
         """Each loaded article as a candidate with Whoosh's score (its sketch left empty)."""
         if not loaded:
             return []
@@ -370,8 +293,8 @@ class TantivySearcher:
                 continue
             q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
                                  (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
-            where = {_addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
-            passing[ph.key] = {d.id for d in loaded if _addr_key(d.addr) in where}
+            where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
+            passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
         avgdl = self.avgdl()
         out = []
         for d in loaded:
@@ -438,7 +361,7 @@ class TantivySearcher:
             found = self._copies_by_query(signatures, clauses)
         else:
             if self._copy_index is None:
-                self._copy_index = _CopyIndex(self)
+                self._copy_index = CopyIndex(self)
             found = self._copy_index.find(signatures)
         ids = self._ids([a for _n, a in found])
         for (n, _a), cid in zip(found, ids):
@@ -471,9 +394,9 @@ class TantivySearcher:
     def _ids(self, addrs: Sequence["tantivy.DocAddress"]) -> List[str]:
         """The ids of these articles (loaded ones are known by address)."""
         known = self._by_addr
-        todo = [a for a in addrs if _addr_key(a) not in known]
-        extra = {_addr_key(d.addr): d.id for d in self._load(todo)}
-        return [known.get(_addr_key(a)) or extra[_addr_key(a)] for a in addrs]
+        todo = [a for a in addrs if addr_key(a) not in known]
+        extra = {addr_key(d.addr): d.id for d in self._load(todo)}
+        return [known.get(addr_key(a)) or extra[addr_key(a)] for a in addrs]
 
     def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
         d = self._by_ids([article_id]).get(article_id)
@@ -601,53 +524,6 @@ class TantivySearcher:
         return True
 
 
-class _CopyIndex:
-    """Every live article's sketch as arrays, for unfiltered copy lookups (made on first use,
-    ~0.1 s at 50,000 articles: a page's copies are then a few array operations, not a search)."""
-
-    def __init__(self, searcher: TantivySearcher) -> None:
-        s = searcher.s
-        self.addrs = [a for _s, a in s.search(Q.all_query(), max(1, searcher.n), count=False).hits]
-        lens = np.asarray([n or 0 for n in s.fast_field_values("siglen", self.addrs)], dtype=np.int64)
-        width = int(lens.max()) if lens.size else 0
-        self.rows = np.zeros((len(self.addrs), dedupe.SIGNATURE_SIZE), dtype=np.uint64)
-        for i in range(width):
-            self.rows[:, i] = [v or 0 for v in s.fast_field_values(f"sig{i}", self.addrs)]
-        self.lens = lens
-        keys = np.minimum(lens, dedupe.BUCKET_KEYS)
-        docs = np.repeat(np.arange(len(self.addrs)), keys)
-        flat = self.rows[:, : dedupe.BUCKET_KEYS][np.arange(dedupe.BUCKET_KEYS)[None, :] < keys[:, None]]
-        order = np.argsort(flat, kind="stable")
-        self.keys, self.docs = flat[order], docs[order]
-
-    def find(self, signatures: Sequence[Tuple[int, ...]]) -> List[Tuple[int, "tantivy.DocAddress"]]:
-        cand: List[int] = []
-        which: List[int] = []
-        for n, sig in enumerate(signatures):
-            held: Set[int] = set()
-            for k in sig[: dedupe.BUCKET_KEYS]:
-                lo = int(np.searchsorted(self.keys, np.uint64(k), side="left"))
-                hi = int(np.searchsorted(self.keys, np.uint64(k), side="right"))
-                if 0 < hi - lo <= MAX_KEY_SHARE:  # a stock phrase's key finds no copies
-                    held.update(self.docs[lo:hi].tolist())
-            for d in sorted(held)[:MAX_COPIES]:
-                cand.append(d)
-                which.append(n)
-        if not cand:
-            return []
-        size = dedupe.SIGNATURE_SIZE
-        mine = np.zeros((len(signatures), size), dtype=np.uint64)
-        mine_len = np.zeros(len(signatures), dtype=np.int64)
-        for i, sig in enumerate(signatures):
-            head = sig[:size]
-            mine[i, : len(head)] = head
-            mine_len[i] = len(head)
-        c = np.asarray(cand, dtype=np.int64)
-        w = np.asarray(which, dtype=np.int64)
-        ok = near_duplicates(self.rows[c], self.lens[c], mine[w], mine_len[w], dedupe.NEAR_DUPLICATE, size)
-        return [(int(n), self.addrs[int(d)]) for d, n in zip(c[ok], w[ok])]
-
-
 def _max_docs(where: Path, alive: int) -> int:
     """Live and deleted documents of the committed index (tantivy's meta.json), or *alive*."""
     try:
@@ -655,10 +531,6 @@ def _max_docs(where: Path, alive: int) -> int:
         return max(alive, sum(int(seg["max_doc"]) for seg in meta.get("segments", [])))
     except (OSError, ValueError, KeyError, TypeError):
         return alive
-
-
-def _addr_key(a: "tantivy.DocAddress") -> Tuple[int, int]:
-    return (a.segment_ord, a.doc)
 
 
 def _when(value: Optional[float]) -> Optional[datetime]:
