@@ -4,9 +4,11 @@ the same queries through ``NewsIndex.search``; prints, per query, whether the to
 are identical (in order), the same set, or where they part.
 
     OPENSEARCH_URL=http://127.0.0.1:9200 python benchmarks/compare_engines.py --n 5000
+    python benchmarks/compare_engines.py --n 5000 --engine tantivy     # the tantivy engine (extra fast)
 
 Reads Reuters-21578 from ../shared/corpora at run time (never copied into the repo).
-The test tests/opensearch/test_same_results.py runs the same comparison.
+The tests tests/opensearch/test_same_results.py and tests/tantivy/test_same_results.py run
+the same comparison. Each line also gives both engines' totals (matches counted).
 """
 from __future__ import annotations
 
@@ -79,12 +81,14 @@ def main(argv: Sequence[str] = ()) -> int:
             w.add(arts)
             o.add(arts)
             rows = compare(top_ids(w, QUERIES), top_ids(o, QUERIES))
+            totals = {q: (w.search(q).total, o.search(q).total) for q in QUERIES}
         for gen in (Path(tmp) / "o").glob("gen-*"):
             remove_location(gen)  # and its index on the server
     same = sum(1 for r in rows if r["identical"])
     for r in rows:
         state = "identical" if r["identical"] else ("same set" if r["same_set"] else f"parts at rank {r['parts_at'] + 1}")
-        print(f"{r['query']:<24} {state}")
+        a, b = totals[str(r["query"])]
+        print(f"{r['query']:<24} {state:<10} totals {a} / {b}{'' if a == b else '  DIFFER'}")
     print(f"{same}/{len(rows)} queries with identical top-10 ids ({len(arts)} articles, whoosh vs {spec.split('+')[0]})")
     return 0
 

@@ -3,7 +3,9 @@
 One FTS5 table: title and body indexed, source/published/id as UNINDEXED columns
 (filters are then checked on the matching rows). One transaction for the whole load.
 Queries: FTS5 syntax (bare words are all required, quotes make a phrase), ``ORDER BY
-rank`` (bm25) or ``published DESC``, facets as a GROUP BY over the same match.
+rank`` (bm25) or ``published DESC``, facets as a GROUP BY over the same match. Each
+query makes the page a user sees, as newssearch does: 10 titles, each with a snippet of
+its body around the matches (FTS5's ``snippet()``, 16 tokens).
 """
 from __future__ import annotations
 
@@ -83,7 +85,8 @@ class Engine:
         cond = " AND ".join(where)
         order = "published DESC" if q.get("sort") == "newest" else "rank"
         rows = self.conn.execute(
-            f"SELECT title, source, published FROM docs WHERE {cond} ORDER BY {order} LIMIT 10", params
+            f"SELECT title, source, published, snippet(docs, 1, '[[', ']]', '…', 16) FROM docs "
+            f"WHERE {cond} ORDER BY {order} LIMIT 10", params
         ).fetchall()
         if q.get("facets"):
             self.conn.execute(f"SELECT source, count(*) FROM docs WHERE {cond} GROUP BY source", params).fetchall()

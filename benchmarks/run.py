@@ -50,9 +50,12 @@ from _common import dir_size, parse_date, read_jsonl  # noqa: E402
 
 CORPORA = REPO.parent / "shared" / "corpora"
 DEFAULT_CORPUS = CORPORA / "reuters-financial-news-2006-2013" / "reuters_financial_news_2006_2013.sample50pct.jsonl.gz"
-ENGINES = ("newssearch", "whoosh", "fts5", "tantivy", "opensearch")
+ENGINES = ("newssearch", "newssearch-tantivy", "whoosh", "fts5", "tantivy", "opensearch")
 """opensearch: newssearch's OpenSearch engine on the server at $OPENSEARCH_URL (one node:
-tests/opensearch/start.sh starts one), through the same CLI and API as newssearch."""
+tests/opensearch/start.sh starts one), through the same CLI and API as newssearch;
+newssearch-tantivy: newssearch's tantivy engine (``--engine tantivy``), likewise."""
+CLI_ENGINES = ("newssearch", "newssearch-tantivy", "opensearch")
+"""Indexed by the real ``newssearch index`` CLI (a generation root), queried through NewsIndex."""
 BASELINE = "whoosh"
 KEYS = ("id", "title", "body", "source", "date", "lang", "url", "author")
 EXIT_REJECTED = 3  # `newssearch index`: some input records were rejected, the rest indexed
@@ -66,6 +69,14 @@ TARGETS = {
     "max_ms": 250.0,  # no query over 250 ms
     "rss_mb": 1024.0,  # peak RSS while indexing <= 1 GB
     "size_x": 1.2,  # index size <= 1.2x plain Whoosh
+}
+
+# Targets of issue 15 for newssearch on its tantivy engine (figures, not ratios)
+TANTIVY_TARGETS = {
+    "articles_per_s": 2500.0,  # at 50k articles
+    "p95_ms": 10.0,
+    "max_ms": 100.0,
+    "rss_mb": 1024.0,
 }
 
 # function words: never chosen as "interesting" query words, and what makes a phrase "common"
@@ -355,14 +366,14 @@ def live_generation(root: Path) -> Path:
 
 def engine_available(name: str) -> Optional[str]:
     """None when the engine can run here, else why not."""
-    if name == "tantivy" and importlib.util.find_spec("tantivy") is None:
+    if name in ("tantivy", "newssearch-tantivy") and importlib.util.find_spec("tantivy") is None:
         return "not installed (pip install -e '.[bench]')"
     if name == "fts5":
         from eng_fts5 import fts5_available
 
         if not fts5_available():
             return "this Python's sqlite3 has no FTS5"
-    if name in ("newssearch", "whoosh") and importlib.util.find_spec("whoosh") is None:
+    if name in ("newssearch", "newssearch-tantivy", "whoosh") and importlib.util.find_spec("whoosh") is None:
         return "whoosh not installed"
     if name == "opensearch":
         if importlib.util.find_spec("opensearchpy") is None:
@@ -403,11 +414,13 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
     if why:
         res["skipped"] = why
         return res
-    script = str(HERE / f"eng_{name}.py")
+    script = str(HERE / f"eng_{name.replace('-', '_')}.py")
     index_dir = work / f"index-{name}"
     shutil.rmtree(index_dir, ignore_errors=True)
     if name == "newssearch":
         cmd = newssearch_cli() + ["index", str(data), "--index", str(index_dir), "--quiet"]
+    elif name == "newssearch-tantivy":
+        cmd = newssearch_cli() + ["index", str(data), "--index", str(index_dir), "--quiet", "--engine", "tantivy"]
     elif name == "opensearch":
         cmd = newssearch_cli() + ["index", str(data), "--index", str(index_dir), "--quiet", "--engine", "opensearch",
                                   "--url", os.environ["OPENSEARCH_URL"], "--prefix", f"bench-{os.getpid()}"]
@@ -415,7 +428,7 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
         cmd = [sys.executable, script, "index", str(data), str(index_dir), str(work / f"{name}-index.json")]
     res["loadavg_before"] = os.getloadavg()  # other users of the machine show up here
     ix = measure(cmd, work / f"{name}-index.log", timeout)
-    if name in ("newssearch", "opensearch") and ix["rc"] == EXIT_REJECTED and "timed out" not in ix.get("error", ""):
+    if name in CLI_ENGINES and ix["rc"] == EXIT_REJECTED and "timed out" not in ix.get("error", ""):
         # some records rejected, the rest indexed: a result, with the count as a note
         log = (work / f"{name}-index.log").read_text(encoding="utf-8", errors="replace")
         ix.pop("error", None)
@@ -424,12 +437,12 @@ def bench_engine(name: str, data: Path, queries: Path, cold: Path, work: Path, t
     if "error" in ix:
         res["error"] = "indexing: " + ix["error"]
         return res
-    live = live_generation(index_dir) if name in ("newssearch", "opensearch") else index_dir
+    live = live_generation(index_dir) if name in CLI_ENGINES else index_dir
     res["size_bytes"] = dir_size(live)
     if name == "opensearch":  # the index lives on the server; the client keeps only records
         res.update(opensearch_server(index_dir))
     res["size_mb"] = res["size_bytes"] / 2**20
-    if name == "newssearch":
+    if name in ("newssearch", "newssearch-tantivy"):
         res["all_generations_mb"] = dir_size(index_dir) / 2**20
 
     out = work / f"{name}-cold.json"
@@ -551,10 +564,10 @@ def print_table(run: Dict[str, Any]) -> None:
     live = [name for name, r in engines.items() if (r.get("queries") or {}).get("by_kind")]
     if kinds and live:
         print("\n  p50 ms by query kind")
-        print("  " + "kind".ljust(8) + "".join(name.rjust(12) for name in live))
+        print("  " + "kind".ljust(8) + "".join(name.rjust(20) for name in live))
         for kind in kinds:
             cells = [_f(engines[name]["queries"]["by_kind"].get(kind), "{:.2f}") for name in live]
-            print("  " + kind.ljust(8) + "".join(c.rjust(12) for c in cells))
+            print("  " + kind.ljust(8) + "".join(c.rjust(20) for c in cells))
     for name in live:
         q = engines[name]["queries"]
         print(f"\n  {name}: slowest queries")
@@ -570,6 +583,11 @@ def print_table(run: Dict[str, Any]) -> None:
     checks = run.get("targets")
     if checks:
         print("\n  newssearch against the issue-7 targets (ratios need this n; see README for where each is defined)")
+        for c in checks:
+            print(f"    {'PASS' if c['ok'] else 'FAIL'}  {c['what']}: {c['value']}")
+    checks = run.get("tantivy_targets")
+    if checks:
+        print("\n  newssearch-tantivy against the issue-15 targets (indexing defined at 50k)")
         for c in checks:
             print(f"    {'PASS' if c['ok'] else 'FAIL'}  {c['what']}: {c['value']}")
 
@@ -594,6 +612,33 @@ def check_targets(rows: Dict[str, Dict[str, Optional[float]]]) -> List[Dict[str,
         add("peak RSS while indexing <= 1 GB", s["peak_rss_mb"], s["peak_rss_mb"] <= TARGETS["rss_mb"], "{:.0f} MB")
     if s["size_x"] is not None:
         add("index size <= 1.2x plain Whoosh", s["size_x"], s["size_x"] <= TARGETS["size_x"], "{:.2f}x")
+    return out
+
+
+def check_tantivy_targets(rows: Dict[str, Dict[str, Optional[float]]]) -> List[Dict[str, Any]]:
+    """newssearch-tantivy against issue 15: figures, and p50 against FTS5's on the same page work."""
+    s = rows.get("newssearch-tantivy")
+    if not s:
+        return []
+    out: List[Dict[str, Any]] = []
+
+    def add(what: str, value: Optional[float], ok: bool, fmt: str) -> None:
+        out.append({"what": what, "value": _f(value, fmt), "ok": bool(ok)})
+
+    t = TANTIVY_TARGETS
+    if s["articles_per_s"] is not None:
+        add(f"indexing >= {t['articles_per_s']:.0f} articles/s", s["articles_per_s"],
+            s["articles_per_s"] >= t["articles_per_s"], "{:.0f}/s")
+    fts5 = (rows.get("fts5") or {}).get("p50_ms")
+    if s["p50_ms"] is not None and fts5:
+        add("p50 <= SQLite FTS5's p50 (same page: 10 titles + snippets)", s["p50_ms"], s["p50_ms"] <= fts5,
+            "{:.2f} ms vs " + f"{fts5:.2f} ms")
+    if s["p95_ms"] is not None:
+        add(f"p95 < {t['p95_ms']:.0f} ms", s["p95_ms"], s["p95_ms"] < t["p95_ms"], "{:.2f} ms")
+    if s["max_ms"] is not None:
+        add(f"no query over {t['max_ms']:.0f} ms", s["max_ms"], s["max_ms"] <= t["max_ms"], "{:.1f} ms")
+    if s["peak_rss_mb"] is not None:
+        add("peak RSS while indexing < 1 GB", s["peak_rss_mb"], s["peak_rss_mb"] < t["rss_mb"], "{:.0f} MB")
     return out
 
 
@@ -676,18 +721,19 @@ def run_size(n: int, args: argparse.Namespace, work: Path) -> Dict[str, Any]:
         "engines": engines,
         "summary": rows,
         "targets": check_targets(rows),
+        "tantivy_targets": check_tantivy_targets(rows),
     }
 
 
 def print_scaling(runs: List[Dict[str, Any]]) -> None:
     print("\n== scaling: articles/s and latency by size (x = ratio vs plain Whoosh at that size)")
-    print("  " + "n".rjust(7) + "  " + "engine".ljust(11) + "art/s".rjust(8) + "x".rjust(7) + "size MB".rjust(9)
+    print("  " + "n".rjust(7) + "  " + "engine".ljust(19) + "art/s".rjust(8) + "x".rjust(7) + "size MB".rjust(9)
           + "p50 ms".rjust(9) + "x".rjust(6) + "p95 ms".rjust(9) + "x".rjust(6) + "max ms".rjust(9))
     for run in runs:
         for name, s in run["summary"].items():
             if "skipped" in run["engines"][name]:
                 continue
-            print("  " + str(run["n"]).rjust(7) + "  " + name.ljust(11) + _f(s["articles_per_s"], "{:.0f}").rjust(8)
+            print("  " + str(run["n"]).rjust(7) + "  " + name.ljust(19) + _f(s["articles_per_s"], "{:.0f}").rjust(8)
                   + _f(s["index_x"], "{:.2f}").rjust(7) + _f(s["size_mb"]).rjust(9) + _f(s["p50_ms"], "{:.2f}").rjust(9)
                   + _f(s["p50_x"], "{:.2f}").rjust(6) + _f(s["p95_ms"], "{:.2f}").rjust(9)
                   + _f(s["p95_x"], "{:.2f}").rjust(6) + _f(s["max_ms"], "{:.1f}").rjust(9))

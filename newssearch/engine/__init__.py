@@ -33,6 +33,7 @@ FORMAT_RECORD = "newssearch.json"
 _REGISTRY: Dict[str, object] = {
     "whoosh": "newssearch.engine.whoosh:WhooshEngine",
     "opensearch": "newssearch.engine.opensearch:OpenSearchEngine",
+    "tantivy": "newssearch.engine.tantivy:TantivyEngine",
 }
 
 

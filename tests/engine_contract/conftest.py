@@ -14,12 +14,15 @@ from newssearch.records import with_language
 
 from . import reference  # noqa: F401 - registers the in-memory reference engine "memory"
 
-ENGINES = ["whoosh", "memory", "opensearch"]
-"""opensearch runs against a real server (the ``opensearch_url`` fixture starts one if needed)."""
+ENGINES = ["whoosh", "memory", "opensearch", "tantivy"]
+"""opensearch runs against a real server (the ``opensearch_url`` fixture starts one if needed);
+tantivy is skipped where the ``tantivy`` package (extra ``fast``) is not installed."""
 
 
 def engine_spec_for(request, name: str) -> str:
     """The spec to create *name* with: a server-backed engine gets a fresh test prefix on the server."""
+    if name == "tantivy":
+        pytest.importorskip("tantivy", reason="the tantivy engine needs the tantivy package: pip install '.[fast]'")
     if name == "opensearch":
         import uuid
 

@@ -1,0 +1,537 @@
+"""The EngineSearcher of the tantivy engine: one committed state of the index.
+
+A search runs the compiled tantivy query for the total, the facets and a ranking; the
+ranked articles are loaded in tantivy's order, their stored term counts and lengths
+scored again with Whoosh's BM25F (:func:`.score.evaluate`), until no later one can
+reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`). So
+the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
+Date orders are exact: a descending sort on a fast field, the articles sharing the last
+date of the window read by id. Copies of a page's hits come from every sketch held as
+arrays (:class:`CopyIndex`), or from one search when the page is filtered.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import numpy as np
+import tantivy
+
+from ... import analysis, dedupe
+from ...query import Node
+from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
+from ..documents import MAX_SCAN, date_buckets, order_key
+from .compile import Compiler, filters
+from .copies import MAX_COPIES, MAX_KEY_SHARE, CopyIndex
+from .plan import AnyOfPlan, Plan, Planner, Term, describe, edit_distance
+from .schema import FORMAT
+from .score import constant_only, counts_keywords, evaluate, phrases_of, required_phrases, uniform, whoosh_idf
+from .stored import Loaded, addr_key, from_micros
+
+__all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
+
+NAME = "tantivy"
+RESCORE_EXTRA = 40
+"""How many candidates beyond the asked-for window tantivy ranks first (more when needed)."""
+RESCORE_TOLERANCE = 1e-4
+"""Slack on the bound "tantivy's score >= Whoosh's" for float rounding (tantivy sums in f32)..."""
+RESCORE_TOLERANCE_DELETED = 0.02
+"""...and where deleted articles still count in tantivy's average field lengths."""
+CHUNK = 16
+"""Candidates loaded and scored at a time."""
+MORE_LIKE_TERMS = 20
+MAX_BUCKETS = 65_000
+CACHE = 4_096
+"""Loaded articles kept per searcher (a page's hits are loaded by the search, then fetched)."""
+DAY_US = 86_400 * 1_000_000
+
+Occur = tantivy.Occur
+Q = tantivy.Query
+
+
+class TantivySearcher:
+    """Read-only views of one committed state (made by :meth:`TantivyEngine.searcher`)."""
+
+    def __init__(self, index: "tantivy.Index", where: Path) -> None:
+        self.index = index
+        self.schema = index.schema
+        self.where = where
+        self.s = index.searcher()
+        self.n = self.s.num_docs
+        self.max_docs = _max_docs(where, self.n)
+        """Documents tantivy's idf counts: deleted ones too, until their segment is merged."""
+        self._df: Dict[Tuple[str, str], int] = {}
+        self._avgdl: Optional[Dict[str, float]] = None
+        self._langs: Optional[Tuple[str, ...]] = None
+        self._loaded: Dict[str, Loaded] = {}
+        self._by_addr: Dict[Tuple[int, int], str] = {}
+        self._copy_index: Optional[CopyIndex] = None
+        self._exact_window = False
+
+    # ------------------------------------------------------------ statistics
+
+    def df(self, fieldname: str, term: str) -> int:
+        key = (fieldname, term)
+        found = self._df.get(key)
+        if found is None:
+            if len(self._df) > 100_000:
+                self._df.clear()
+            found = self._df[key] = self.s.doc_freq(fieldname, term)
+        return found
+
+    def idf(self, fieldname: str, term: str) -> float:
+        return whoosh_idf(self.n, self.df(fieldname, term))
+
+    def avgdl(self) -> Dict[str, float]:
+        if self._avgdl is None:
+            if not self.n:
+                self._avgdl = {"title": 1.0, "body": 1.0}
+            else:
+                r = self.s.aggregate(Q.all_query(), {"t": {"sum": {"field": "tlen"}}, "b": {"sum": {"field": "blen"}}})
+                self._avgdl = {"title": float(r["t"]["value"] or 0) / self.n or 1.0,
+                               "body": float(r["b"]["value"] or 0) / self.n or 1.0}
+        return self._avgdl
+
+    def languages(self) -> Tuple[str, ...]:
+        if self._langs is None:
+            self._langs = tuple(sorted(self._terms_agg(Q.all_query(), "lang"))) if self.n else ()
+        return self._langs
+
+    def vocabulary(self, fieldname: str, prefix: str) -> List[Tuple[str, int]]:
+        if not self.n:
+            return []
+        return [(t, int(c)) for t, c in self.s.terms_with_prefix(fieldname, prefix)]
+
+    # ------------------------------------------------------------ loading
+
+    def sigs(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Tuple[int, ...]]:
+        """The sketches of these articles, from their columns (no stored field read)."""
+        if not addrs:
+            return []
+        addrs = list(addrs)
+        lens = self.s.fast_field_values("siglen", addrs)
+        width = max((n or 0) for n in lens)
+        if not width:
+            return [() for _ in addrs]
+        # a missing value (past an article's own length) reads as None: never kept
+        cols = [[v or 0 for v in self.s.fast_field_values(f"sig{i}", addrs)] for i in range(width)]
+        rows = np.array(cols, dtype=np.uint64).T.tolist()
+        return [tuple(row[: n or 0]) for row, n in zip(rows, lens)]
+
+    def with_sigs(self, loaded: Sequence[Loaded]) -> None:
+        """Read the sketches of these articles that have none yet."""
+        todo = [d for d in loaded if d.sig is None]
+        for d, sig in zip(todo, self.sigs([d.addr for d in todo])):
+            d.sig = sig
+
+    def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Loaded]:
+        out = [Loaded(self.s.doc(a), a) for a in addrs]
+        if len(self._loaded) > CACHE:
+            self._loaded.clear()
+            self._by_addr.clear()
+        for d in out:
+            self._loaded[d.id] = d
+            self._by_addr[addr_key(d.addr)] = d.id
+        return out
+
+    def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
+        out: Dict[str, Loaded] = {}
+        todo = []
+        for i in ids:
+            if i in self._loaded:
+                out[i] = self._loaded[i]
+            else:
+                todo.append(i)
+        if todo and self.n:
+            hits = self.s.search(Q.term_set_query(self.schema, "id", list(todo)), len(todo), count=False).hits
+            for d in self._load([a for _s, a in hits]):
+                out[d.id] = d
+        return out
+
+    def metas(self, ids: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+        """The stored ``meta`` record (content hash...) of each known id (for the writer)."""
+        return {i: d.meta for i, d in self._by_ids(ids).items()}
+
+    # ------------------------------------------------------------ compiling
+
+    def planner(self, lang: Optional[str]) -> Planner:
+        return Planner(self.vocabulary, lang.lower() if lang else None, self.languages())
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.schema, self.max_docs, self.df, self.idf)
+
+    def _query(self, plan: Plan, spec: Optional[SearchSpec], comp: Compiler) -> "tantivy.Query":
+        q = comp.query(plan)
+        clauses = filters(self.schema, spec) if spec is not None else []
+        if not clauses:
+            return q
+        return Q.boolean_query([(Occur.Must, q)] + clauses)
+
+    # ------------------------------------------------------------ searching
+
+    def doc_count(self) -> int:
+        return self.n
+
+    def search(self, tree: Node, spec: SearchSpec) -> EngineAnswer:
+        planner = self.planner(spec.lang)
+        plan = planner.compile_top(tree)
+        total, cands, facets, comp = self._run(plan, spec)
+        warnings = list(planner.warnings)
+        if comp.approximate:
+            warnings.append(comp.approximate)
+        return EngineAnswer(total, cands, facets, tuple(warnings), dict(planner.expanded), frozenset(planner.terms))
+
+    def _run(self, plan: Plan, spec: SearchSpec):
+        comp = self.compiler()
+        # a url word scores its count in Whoosh, 1 in tantivy: the whole window is re-scored
+        self._exact_window = counts_keywords(plan, "urlwords")
+        query = self._query(plan, spec, comp)
+        size = spec.size
+        if spec.sort in ("newest", "oldest") or uniform(plan):
+            # every match scoring alike (source:, date: alone) ranks newest first: no window
+            # of ties to load, however many match
+            total, loaded = self._by_date(query, spec.sort if spec.sort in ("newest", "oldest") else "newest", size)
+            scored = self._rescore(plan, loaded, comp)
+        elif constant_only(plan):
+            total, loaded = self._by_constant(query, size)
+            scored = self._rescore(plan, loaded, comp)
+        else:
+            total, scored = self._ranked(plan, query, size, comp)
+        key = order_key(spec.sort)
+        scored.sort(key=lambda cd: key(cd[0]))
+        kept = scored[:size]
+        self.with_sigs([d for _c, d in kept])
+        cands = [Candidate(c.id, c.score, c.published, d.sig or ()) for c, d in kept]
+        facets = self._facets(query, spec.facets) if spec.facets and total else {n: {} for n in spec.facets}
+        return total, cands, facets, comp
+
+    def _ranked(self, plan: Plan, query: "tantivy.Query", size: int,
+                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, Loaded]]]:
+        """The total and the candidates that can reach the top *size*, scored exactly.
+
+        tantivy's score of an article is never below Whoosh's (same idf; tantivy keeps a
+        length rounded down, Whoosh one rounded up, and a shorter field scores higher),
+        so once the next article's tantivy score is below the size-th exact score found
+        so far, nothing after it can enter (ties included: they are broken by date and
+        id, which tantivy does not know). Articles are loaded in tantivy's order until then,
+        the window growing past its RESCORE_EXTRA when needed.
+        """
+        # deep enough at once that dense scores (common-word phrases) rarely need a second search
+        want = max(size + RESCORE_EXTRA, 4 * size)
+        tolerance = RESCORE_TOLERANCE if self.max_docs == self.n else RESCORE_TOLERANCE_DELETED
+        seen: Set[Tuple[int, int]] = set()
+        scored: List[Tuple[Candidate, Loaded]] = []
+        best: List[float] = []  # exact scores, ascending
+        while True:
+            r = self.s.search(query, want, count=True)
+            hits, total = r.hits, r.count
+            stop = False
+            fresh = [(sc, a) for sc, a in hits if addr_key(a) not in seen]
+            for start in range(0, len(fresh), CHUNK):
+                chunk = fresh[start : start + CHUNK]
+                if len(best) >= size and not self._exact_window:
+                    floor = best[-size] * (1 - tolerance)
+                    chunk = [h for h in chunk if h[0] >= floor]
+                    if not chunk:
+                        stop = True
+                        break
+                seen.update(addr_key(a) for _sc, a in chunk)
+                for cand, d in self._rescore(plan, self._load([a for _sc, a in chunk]), comp):
+                    scored.append((cand, d))
+                    bisect.insort(best, cand.score)
+            if stop or len(hits) >= total or len(hits) < want:
+                return total, scored
+            want = min(total, want * 4)
+
+    def _by_constant(self, query: "tantivy.Query", size: int) -> Tuple[int, List[Loaded]]:
+        """The top *size* of a query scored by constants only (tantivy's scores are exact):
+        every match's score and date from columns, sorted, and only the window loaded
+        (with the articles tied with its last on both, which the id orders)."""
+        total = self.s.search(query, 1, count=True).count
+        if not total:
+            return 0, []
+        hits = self.s.search(query, total, count=False).hits
+        addrs = [a for _s, a in hits]
+        score = np.asarray([sc for sc, _a in hits], dtype=np.float64)
+        newest = np.asarray(self.s.fast_field_values("newest", addrs), dtype=np.float64)
+        order = np.lexsort((-newest, -score))
+        if order.size > size:
+            last = order[size - 1]
+            tied = (score[order] == score[last]) & (newest[order] == newest[last])
+            cut = size + int(np.count_nonzero(tied[size:]))
+            order = order[:cut]
+        return total, self._load([addrs[int(i)] for i in order])
+
+    def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[Loaded]]:
+        key = "newest" if sort == "newest" else "oldest"
+        r = self.s.search(query, size + 1, count=True, order_by_field=key, order=tantivy.Order.Desc)
+        hits = r.hits
+        if len(hits) > size and hits[size][0] == hits[size - 1][0]:
+            # the window ends inside a run of equal dates: those go by id
+            last = hits[size - 1][0]
+            before = [h for h in hits if h[0] > last]
+            tie = Q.boolean_query([(Occur.Must, query), (Occur.Must, Q.const_score_query(
+                Q.range_query(self.schema, key, tantivy.FieldType.Integer, last, last), 0.0))])
+            tied = self.s.search(tie, size - len(before), count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+            hits = before + tied
+        return r.count, self._load([a for _k, a in hits[:size]])
+
+    def _rescore(self, plan: Plan, loaded: List[Loaded], comp: Compiler) -> List[Tuple[Candidate, Loaded]]:
+        """Each loaded article as a candidate with Whoosh's score (its sketch left empty)."""
+        if not loaded:
+            return []
+        ids = [d.id for d in loaded]
+        passing: Dict[int, Set[str]] = {}
+        required = required_phrases(plan)
+        for ph in phrases_of(plan):
+            if ph.key in required:  # every match holds it
+                passing[ph.key] = set(ids)
+                continue
+            q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
+                                 (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
+            where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
+            passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
+        avgdl = self.avgdl()
+        out = []
+        for d in loaded:
+            _ok, score = evaluate(plan, d.view(), self.idf, avgdl, lambda key, i: i in passing.get(key, ()))
+            out.append((Candidate(d.id, score, d.published, ()), d))
+        return out
+
+    def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
+        r = self.s.aggregate(query, {"a": {"terms": {"field": fieldname, "size": MAX_BUCKETS}}})
+        return {str(b["key"]): int(b["doc_count"]) for b in r["a"]["buckets"] if b["key"] != ""}
+
+    def _facets(self, query: "tantivy.Query", names: Sequence[str]) -> Dict[str, Dict[str, int]]:
+        aggs: Dict[str, Any] = {}
+        for name in names:
+            if name in ("source", "lang"):
+                aggs[name] = {"terms": {"field": name, "size": MAX_BUCKETS}}
+            elif "days" not in aggs:
+                aggs["days"] = {"histogram": {"field": "published", "interval": DAY_US, "min_doc_count": 1}}
+        r = self.s.aggregate(query, aggs) if aggs else {}
+        out: Dict[str, Dict[str, int]] = {}
+        for name in names:
+            if name in ("source", "lang"):
+                out[name] = {str(b["key"]): int(b["doc_count"]) for b in r[name]["buckets"] if b["key"] != ""}
+            elif name in ("day", "week", "month"):
+                days = [(from_micros(b["key"]), int(b["doc_count"])) for b in r["days"]["buckets"] if b["doc_count"]]
+                out[name] = date_buckets(days, name)
+        return out
+
+    def count(self, tree: Node) -> int:
+        plan = self.planner(None).compile_top(tree)
+        return self.s.search(self.compiler().query(plan), 1, count=True).count if self.n else 0
+
+    def fetch(self, ids: Sequence[str]) -> Dict[str, StoredArticle]:
+        found = self._by_ids(list(ids))
+        return {i: StoredArticle(d.id, d.title, d.body, d.source, d.published, d.meta.get("url"), d.lang,
+                                 d.meta.get("author")) for i, d in found.items()}
+
+    def ids_with_prefix(self, prefix: str, limit: int = 2) -> List[str]:
+        if not self.n or not prefix:
+            return []
+        out: List[str] = []
+        for term, _c in sorted(self.s.terms_with_prefix("id", prefix)):
+            if self.s.search(Q.term_query(self.schema, "id", term), 1, count=True).count:
+                out.append(term)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
+        d = self._by_ids([article_id]).get(article_id)
+        if d is None:
+            return None
+        self.with_sigs([d])
+        return d.sig
+
+    def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
+        """For each sketch, the ids of the indexed near-copies (as the Whoosh wing: by lookup
+        keys, a key held by more than MAX_KEY_SHARE articles ignored, the search's filters kept)."""
+        out: List[List[str]] = [[] for _ in signatures]
+        if not signatures or not self.n:
+            return out
+        clauses = filters(self.schema, spec) if spec is not None else []
+        if clauses:
+            found = self._copies_by_query(signatures, clauses)
+        else:
+            if self._copy_index is None:
+                self._copy_index = CopyIndex(self)
+            found = self._copy_index.find(signatures)
+        ids = self._ids([a for _n, a in found])
+        for (n, _a), cid in zip(found, ids):
+            out[n].append(cid)
+        return [sorted(ids) for ids in out]
+
+    def _copies_by_query(self, signatures: Sequence[Tuple[int, ...]],
+                         clauses: List[Tuple["tantivy.Occur", "tantivy.Query"]]) -> List[Tuple[int, "tantivy.DocAddress"]]:
+        """(sketch number, address) of the filtered copies: one search for every lookup key of the page."""
+        share: Dict[int, int] = {}
+        for sig in signatures:
+            for k in sig[: dedupe.BUCKET_KEYS]:
+                if k not in share:
+                    share[k] = self.s.doc_freq("sigkeys", k)
+        # a key shared by many articles is a stock phrase, not a copy (as the Whoosh wing)
+        rare = [{k for k in sig[: dedupe.BUCKET_KEYS] if share[k] <= MAX_KEY_SHARE} for sig in signatures]
+        keys = sorted(set().union(*rare))
+        if not keys:
+            return []
+        q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "sigkeys", keys))] + clauses)
+        addrs = [a for _s, a in self.s.search(q, MAX_COPIES * len(signatures), count=False).hits]
+        found: List[Tuple[int, "tantivy.DocAddress"]] = []
+        for a, csig in zip(addrs, self.sigs(addrs)):
+            ckeys = set(csig[: dedupe.BUCKET_KEYS])
+            for n, sig in enumerate(signatures):
+                if rare[n] & ckeys and dedupe.is_near_duplicate(sig, csig):
+                    found.append((n, a))
+        return found
+
+    def _ids(self, addrs: Sequence["tantivy.DocAddress"]) -> List[str]:
+        """The ids of these articles (loaded ones are known by address)."""
+        known = self._by_addr
+        todo = [a for a in addrs if addr_key(a) not in known]
+        extra = {addr_key(d.addr): d.id for d in self._load(todo)}
+        return [known.get(addr_key(a)) or extra[addr_key(a)] for a in addrs]
+
+    def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
+        d = self._by_ids([article_id]).get(article_id)
+        if d is None:
+            return None
+        tf: Dict[str, int] = {}
+        for counts, times in ((d.counts("title"), 2), (d.counts("body"), 1)):
+            for t, c in counts.items():
+                tf[t] = tf.get(t, 0) + c * times
+        n = self.n or 1
+        weight = {t: c * (math.log(n / (self.df("body", t) + 1)) + 1) for t, c in tf.items()}
+        key_terms = sorted(weight, key=lambda t: (-weight[t], t))[:MORE_LIKE_TERMS]
+        if not key_terms:
+            return EngineAnswer(0, [])
+        plan = AnyOfPlan(tuple(Term(f, t, max(weight[t], 1e-6)) for t in key_terms for f in ("title", "body")))
+        excluded = SearchSpec(**{**spec.__dict__, "exclude_ids": tuple(spec.exclude_ids) + (article_id,)})
+        total, cands, _facets, _comp = self._run(plan, excluded)
+        return EngineAnswer(total, cands)
+
+    def explain(self, tree: Node, *, lang: Optional[str] = None) -> CompiledQuery:
+        planner = self.planner(lang)
+        plan = planner.compile_top(tree)
+        return CompiledQuery(describe(plan), tuple(planner.warnings), dict(planner.expanded))
+
+    # ------------------------------------------------------------ vocabulary
+
+    def term_frequency(self, term: str) -> int:
+        if not self.n or not term:
+            return 0
+        return max(self.df("title", term), self.df("body", term))
+
+    def similar_terms(self, term: str, max_distance: int = 2, limit: int = 5) -> List[Tuple[int, int, str]]:
+        if not term:
+            return []
+        found: Dict[str, Tuple[int, int]] = {}
+        for f in ("body", "title"):
+            for t, df in sorted(self.vocabulary(f, term[:1]))[:MAX_SCAN]:
+                if t == term or abs(len(t) - len(term)) > max_distance:
+                    continue
+                dist = edit_distance(t, term, max_distance + 1)
+                if dist <= max_distance:
+                    old = found.get(t)
+                    found[t] = (dist, -max(df, -old[1] if old else 0))
+        return sorted((dist, nf, t) for t, (dist, nf) in found.items())[:limit]
+
+    def surface_of(self, term: str) -> Optional[str]:
+        if not self.n or not term:
+            return None
+        q = Q.boolean_query([(Occur.Should, Q.term_query(self.schema, "title", term)),
+                             (Occur.Should, Q.term_query(self.schema, "body", term))])
+        hits = self.s.search(q, 1, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+        for d in self._load([a for _k, a in hits]):
+            for text in (d.title, d.body):
+                for t, _pos, start, end in analysis.analyze(text, lang=d.lang):
+                    if t == term:
+                        return text[start:end]
+        return None
+
+    # ------------------------------------------------------------ sources, stats
+
+    def sources(self) -> List[SourceCount]:
+        if not self.n:
+            return []
+        r = self.s.aggregate(Q.all_query(), {"s": {"terms": {"field": "source", "size": MAX_BUCKETS}, "aggs": {
+            "lo": {"min": {"field": "published"}}, "hi": {"max": {"field": "published"}}}}})
+        rows = [SourceCount(str(b["key"]), int(b["doc_count"]), _when(b["lo"]["value"]), _when(b["hi"]["value"]))
+                for b in r["s"]["buckets"]]
+        named = sum(row.articles for row in rows)
+        if named < self.n:  # articles without a source hold no term of the field
+            lo, hi = self._date_range(Q.boolean_query([(Occur.Must, Q.all_query()),
+                                                        (Occur.MustNot, Q.exists_query("source"))]))
+            rows.append(SourceCount("", self.n - named, lo, hi))
+        return sorted([r for r in rows if r.name or r.articles], key=lambda s: (-s.articles, s.name.casefold(), s.name))
+
+    def _date_range(self, query: "tantivy.Query") -> Tuple[Optional[datetime], Optional[datetime]]:
+        r = self.s.aggregate(query, {"lo": {"min": {"field": "published"}}, "hi": {"max": {"field": "published"}}})
+        return _when(r["lo"]["value"]), _when(r["hi"]["value"])
+
+    def stats(self) -> EngineStats:
+        if self.n:
+            sources = self._terms_agg(Q.all_query(), "source")
+            langs = self._terms_agg(Q.all_query(), "lang")
+            oldest, newest = self._date_range(Q.all_query())
+        else:
+            sources, langs, oldest, newest = {}, {}, None, None
+        size = sum(p.stat().st_size for p in self.where.rglob("*") if p.is_file())
+        return EngineStats(self.n, dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+                           dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))), oldest, newest,
+                           max(1, self.s.num_segments), size, FORMAT, analysis.ANALYSIS_VERSION, NAME)
+
+    # ------------------------------------------------------------ writer support, verification
+
+    def ids_matching(self, *, ids: Optional[Sequence[str]], source_keys: Sequence[str],
+                     before: Optional[int]) -> List[str]:
+        """Ids of live articles matching every criterion given (for deletes)."""
+        if not self.n:
+            return []
+        clauses = []
+        if ids is not None:
+            clauses.append((Occur.Must, Q.term_set_query(self.schema, "id", list(ids))))
+        if source_keys:
+            clauses.append((Occur.Must, Q.term_set_query(self.schema, "source_key", list(source_keys))))
+        if before is not None:
+            clauses.append((Occur.Must, Q.range_query(self.schema, "published", tantivy.FieldType.Integer, None,
+                                                      before, include_upper=False)))
+        q = Q.boolean_query(clauses) if clauses else Q.all_query()
+        total = self.s.search(q, 1, count=True).count
+        if not total:
+            return []
+        return [k for k, _a in self.s.search(q, total, count=False, order_by_field="id").hits]
+
+    def probe(self) -> Optional[bool]:
+        """Search for a word of a stored article and check it comes back; None when empty."""
+        if not self.n:
+            return None
+        hits = self.s.search(Q.all_query(), 1, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
+        for d in self._load([a for _k, a in hits]):
+            terms = analysis.query_terms(f"{d.title} {d.body[:300]}", lang=d.lang)
+            if not terms:
+                return True
+            q = Q.boolean_query([(Occur.Must, Q.term_query(self.schema, "id", d.id)),
+                                 (Occur.Must, Q.boolean_query([(Occur.Should, Q.term_query(self.schema, f, terms[0]))
+                                                               for f in ("title", "body")]))])
+            return self.s.search(q, 1, count=True).count == 1
+        return True
+
+
+def _max_docs(where: Path, alive: int) -> int:
+    """Live and deleted documents of the committed index (tantivy's meta.json), or *alive*."""
+    try:
+        meta = json.loads((where / "tantivy" / "meta.json").read_text(encoding="utf-8"))
+        return max(alive, sum(int(seg["max_doc"]) for seg in meta.get("segments", [])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return alive
+
+
+def _when(value: Optional[float]) -> Optional[datetime]:
+    return from_micros(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else None

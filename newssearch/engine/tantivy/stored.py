@@ -1,0 +1,92 @@
+"""An article as the searcher loaded it from tantivy's store: decoded when first asked for."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Optional, Tuple
+
+import tantivy
+
+from .schema import tf_of
+from .score import DocView
+
+__all__ = ["Loaded", "addr_key", "from_micros"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def from_micros(us: float) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(us))
+
+
+class Loaded:
+    """One article's stored fields as the searcher uses them (decoded when first asked for)."""
+
+    __slots__ = ("id", "addr", "_d", "_meta", "_tfs", "sig")
+
+    def __init__(self, doc: "tantivy.Document", addr: "tantivy.DocAddress") -> None:
+        self._d = doc.to_dict()
+        self.id: str = self._d["id"][0]
+        self.addr = addr
+        self._meta: Optional[Dict[str, Any]] = None
+        self._tfs: Optional[Tuple[str, str]] = None
+        self.sig: Optional[Tuple[int, ...]] = None
+        """The sketch, read from its columns when a candidate needs it (:meth:`TantivySearcher.with_sigs`)."""
+
+    def _text(self, name: str) -> str:
+        raw = self._d.get(name)
+        return raw[0].decode("utf-8", "surrogatepass") if raw else ""
+
+    @property
+    def title(self) -> str:
+        return self._text("ttext")
+
+    @property
+    def body(self) -> str:
+        return self._text("btext")
+
+    @property
+    def source(self) -> str:
+        return (self._d.get("source") or [""])[0]
+
+    @property
+    def lang(self) -> Optional[str]:
+        return (self._d.get("lang") or [None])[0]
+
+    @property
+    def meta(self) -> Dict[str, Any]:
+        if self._meta is None:
+            self._meta = json.loads(self._d["meta"][0])
+        return self._meta
+
+    @property
+    def published(self) -> Optional[datetime]:
+        us = self.meta.get("pub")
+        return from_micros(us) if us is not None else None
+
+    def tf(self, fieldname: str, term: str) -> int:
+        if self._tfs is None:
+            title, _, body = self._d["tfs"][0].decode("utf-8", "surrogatepass").partition("\0")
+            self._tfs = (title, body)
+        return tf_of(self._tfs[0] if fieldname == "title" else self._tfs[1], term)
+
+    def counts(self, fieldname: str) -> Dict[str, int]:
+        """Every term count of a field (for related articles)."""
+        self.tf(fieldname, "")
+        packed = self._tfs[0] if fieldname == "title" else self._tfs[1]  # type: ignore[index]
+        out: Dict[str, int] = {}
+        for line in packed.split("\n"):
+            if line:
+                t, _, c = line.rpartition(" ")
+                out[t] = int(c)
+        return out
+
+    def view(self) -> DocView:
+        m = self.meta
+        return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]},
+                       {"source_key": [m["sk"]], "lang": [self.lang] if self.lang else [], "domains": m["dom"],
+                        "urlwords": m["uw"], "authorwords": m["aw"]}, m.get("pub"))
+
+
+def addr_key(a: "tantivy.DocAddress") -> Tuple[int, int]:
+    return (a.segment_ord, a.doc)

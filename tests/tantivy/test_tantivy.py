@@ -1,0 +1,169 @@
+"""The tantivy engine beyond the contract: chosen per index by every route a user has, the
+Whoosh engine's hits for word forms and phrases, analysis on worker processes, bad indexes."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("tantivy", reason="the tantivy engine needs the tantivy package: pip install '.[fast]'")
+
+import newssearch  # noqa: E402
+from newssearch import Article  # noqa: E402
+from newssearch.cli import main  # noqa: E402
+from newssearch.engine import format_record  # noqa: E402
+from newssearch.engine.documents import index_doc  # noqa: E402
+from newssearch.engine.tantivy import pool  # noqa: E402
+from newssearch.errors import RebuildNeeded  # noqa: E402
+from newssearch.index import content_hash  # noqa: E402
+from newssearch.rebuild import load_config, rebuild  # noqa: E402
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def articles(n: int, start: int = 0):
+    return [Article(id=f"t{i}", title=f"Harbour strike day {i}", body=f"Dockworkers walked out again, week {i % 3}.",
+                    source="Coast Post" if i % 2 else "Lake Wire", published=T0 + timedelta(hours=i), lang="en")
+            for i in range(start, start + n)]
+
+
+def test_open_index_with_engine_tantivy_records_it_and_reopening_picks_it(tmp_path):
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(articles(6))
+        assert ix.stats().engine == "tantivy"
+    gens = [p for p in (tmp_path / "ix").iterdir() if p.is_dir() and format_record(p)]
+    assert {format_record(p)["engine"] for p in gens} == {"tantivy"}
+    with newssearch.open_index(tmp_path / "ix") as again:  # no engine named: the record decides
+        assert again.stats().engine == "tantivy"
+        assert again.search("harbour strike").total == 6
+
+
+def test_cli_index_with_engine_tantivy_then_query_and_stats(tmp_path):
+    data = tmp_path / "a.jsonl"
+    data.write_text("".join(json.dumps({"id": a.id, "title": a.title, "body": a.body, "source": a.source,
+                                        "published": a.published.isoformat()}) + "\n" for a in articles(5)))
+    runner = CliRunner()
+    ix = str(tmp_path / "ix")
+    r = runner.invoke(main, ["index", str(data), "--index", ix, "--engine", "tantivy", "-q"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["query", "dockworkers", "--index", ix, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["total"] == 5
+    r = runner.invoke(main, ["stats", "--index", ix, "--json"])
+    assert json.loads(r.output)["engine"] == "tantivy"
+
+
+def test_config_engine_tantivy_builds_a_tantivy_index(tmp_path):
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"id": a.id, "title": a.title, "body": a.body, "source": a.source,
+                                        "published": a.published.isoformat()}) + "\n" for a in articles(4)))
+    cfg = tmp_path / "news.toml"
+    cfg.write_text('index = "ix"\nengine = "tantivy"\n[[sources]]\npath = "data.jsonl"\n')
+    config = load_config(cfg)
+    assert config.engine == "tantivy"
+    rebuild(config)
+    with newssearch.open_index(tmp_path / "ix") as ix:
+        assert ix.stats().engine == "tantivy" and len(ix) == 4
+
+
+def test_a_damaged_tantivy_generation_says_rebuild_needed_without_a_traceback(tmp_path):
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(articles(2))
+    gen = next(p for p in (tmp_path / "ix").iterdir() if p.is_dir() and (p / "tantivy").is_dir())
+    (gen / "tantivy" / "meta.json").write_text("{not json")
+    with pytest.raises(RebuildNeeded):
+        newssearch.open_index(tmp_path / "ix")
+    r = CliRunner().invoke(main, ["query", "harbour", "--index", str(tmp_path / "ix")])
+    assert r.exit_code == 1 and "rebuild" in r.output.lower() and "Traceback" not in r.output
+
+
+HEBREW = [
+    Article(id="h1", title="שביתה בנמל", body="השביתה בנמל חיפה נמשכה יום שלישי והנוסעים חיכו.",
+            source="Haifa Daily", published=T0, lang="he"),
+    Article(id="h2", title="נמל חיפה", body="הנמל פתוח. שביתה אחרת הסתיימה בחיפה.",
+            source="Haifa Daily", published=T0 + timedelta(days=1), lang="he"),
+]
+
+
+@pytest.mark.parametrize("query", ['"נמל חיפה"', "נמל", '"שביתה בנמל"', "בחיפה"])
+def test_hebrew_word_forms_at_one_position_find_what_whoosh_finds(tmp_path, query):
+    with newssearch.open_index(tmp_path / "w", create=True) as w, \
+            newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        w.add(HEBREW)
+        t.add(HEBREW)
+        a, b = w.search(query, collapse=False), t.search(query, collapse=False)
+        assert [h.id for h in b.hits] == [h.id for h in a.hits] and a.total == b.total and a.total > 0
+
+
+ORDER = [
+    Article(id="o1", title="Port news", body="the strike at the harbour ended", source="S", published=T0, lang="en"),
+    Article(id="o2", title="Port news", body="the harbour strike ended", source="S", published=T0, lang="en"),
+    Article(id="o3", title="Port news", body="the harbour saw a long strike", source="S", published=T0, lang="en"),
+]
+
+
+@pytest.mark.parametrize("query,expected", [('"harbour strike"~1', {"o2"}), ('"harbour strike"~3', {"o2", "o3"}),
+                                            ('"strike harbour"~3', {"o1"})])
+def test_phrase_slop_keeps_word_order_as_whoosh_does(tmp_path, query, expected):
+    # tantivy's own sloppy phrase also takes the words the other way round
+    with newssearch.open_index(tmp_path / "w", create=True) as w, \
+            newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        w.add(ORDER)
+        t.add(ORDER)
+        assert {h.id for h in t.search(query, collapse=False).hits} == expected
+        assert {h.id for h in w.search(query, collapse=False).hits} == expected
+
+
+def test_analysis_on_worker_processes_gives_what_this_process_gives(monkeypatch):
+    monkeypatch.setattr(pool, "PARALLEL_MIN_DOCS", 10)
+    monkeypatch.setattr(pool, "CHUNK", 3)
+    docs = [index_doc(a, content_hash(a)) for a in articles(40)]
+    one = [(d.id, a) for d, a in pool.analysed(docs, workers=0)]
+    two = [(d.id, a) for d, a in pool.analysed(docs, workers=2)]
+    assert [i for i, _ in two] == [d.id for d in docs]  # in order
+    assert two == one
+
+
+URLS = [
+    Article(id="u1", title="Markets", body="Stocks then collapsed.", source="S", published=T0,
+            url="https://ex.com/news/then-collapse-of-markets", lang="en"),
+    Article(id="u2", title="Markets", body="Stocks rose.", source="S", published=T0, url="https://ex.com/news/rise",
+            lang="en"),
+]
+
+
+@pytest.mark.parametrize("query", ["inurl:then", "inurl:then-col*", "inurl:news -inurl:rise"])
+def test_url_words_find_what_whoosh_finds(tmp_path, query):
+    with newssearch.open_index(tmp_path / "w", create=True) as w, \
+            newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        w.add(URLS)
+        t.add(URLS)
+        assert [h.id for h in t.search(query).hits] == [h.id for h in w.search(query).hits]
+
+
+def test_a_phrase_too_loose_to_check_gap_by_gap_still_finds_it_and_says_so(tmp_path):
+    with newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        t.add(ORDER)
+        res = t.search('"the harbour strike ended"~9')
+        assert {h.id for h in res.hits} >= {"o2"}
+        assert any("gaps" in w for w in res.warnings)
+
+
+MANY = [Article(id=f"m{i:03d}", title=f"Report {i}", body="Markets moved.", source="Coast Post" if i % 3 else "Lake Wire",
+                published=(T0 + timedelta(days=i % 7)) if i % 5 else None, lang="en") for i in range(120)]
+
+
+@pytest.mark.parametrize("query", ['source:"Coast Post"', "date:[2025-03-02 TO 2025-03-05]",
+                                   'source:"Coast Post" OR source:"Lake Wire"',
+                                   'source:"Lake Wire" OR date:[2025-03-02 TO 2025-03-05]'])
+def test_queries_scoring_by_constants_only_rank_as_whoosh_then_newest_first_then_id(tmp_path, query):
+    with newssearch.open_index(tmp_path / "w", create=True) as w, \
+            newssearch.open_index(tmp_path / "t", create=True, engine="tantivy") as t:
+        w.add(MANY)
+        t.add(MANY)
+        for page in (1, 3):
+            a = w.search(query, collapse=False, limit=10, page=page)
+            b = t.search(query, collapse=False, limit=10, page=page)
+            assert [h.id for h in b.hits] == [h.id for h in a.hits] and a.total == b.total
