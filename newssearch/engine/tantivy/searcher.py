@@ -108,11 +108,20 @@ class TantivySearcher:
 
     # ------------------------------------------------------------ loading
 
+    def copy_index(self) -> CopyIndex:
+        """Every live article's sketch as arrays (made on first use)."""
+        if self._copy_index is None:
+            self._copy_index = CopyIndex(self)
+        return self._copy_index
+
     def sigs(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Tuple[int, ...]]:
-        """The sketches of these articles, from their columns (no stored field read)."""
+        """The sketches of these articles, from their columns (no stored field read): rows
+        of the arrays of every sketch (one lookup, not a column read per hash)."""
         if not addrs:
             return []
         addrs = list(addrs)
+        if self.n:
+            return self.copy_index().sigs([addr_key(a) for a in addrs])
         lens = self.s.fast_field_values("siglen", addrs)
         width = max((n or 0) for n in lens)
         if not width:
@@ -360,9 +369,7 @@ class TantivySearcher:
         if clauses:
             found = self._copies_by_query(signatures, clauses)
         else:
-            if self._copy_index is None:
-                self._copy_index = CopyIndex(self)
-            found = self._copy_index.find(signatures)
+            found = self.copy_index().find(signatures)
         ids = self._ids([a for _n, a in found])
         for (n, _a), cid in zip(found, ids):
             out[n].append(cid)
