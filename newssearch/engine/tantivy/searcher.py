@@ -42,7 +42,7 @@ RESCORE_TOLERANCE = 1e-4
 RESCORE_TOLERANCE_DELETED = 0.02
 """...and where deleted articles still count in tantivy's average field lengths."""
 CHUNK = 16
-"""Candidates loaded and scored at a time."""
+"""Candidates loaded and scored at a time past the first window (which is loaded at once)."""
 MORE_LIKE_TERMS = 20
 MAX_BUCKETS = 65_000
 CACHE = 4_096
@@ -240,8 +240,14 @@ class TantivySearcher:
             hits, total = r.hits, r.count
             stop = False
             fresh = [(sc, a) for sc, a in hits if addr_key(a) not in seen]
-            for start in range(0, len(fresh), CHUNK):
-                chunk = fresh[start : start + CHUNK]
+            start = 0
+            while start < len(fresh):
+                # the window's first *size* at once (all of them are needed), then by chunks
+                # of those still above the floor (loading past it only to drop them cost
+                # ~8 articles a query)
+                take = size - len(best) if len(best) < size and not self._exact_window else CHUNK
+                chunk = fresh[start : start + take]
+                start += take
                 if len(best) >= size and not self._exact_window:
                     floor = best[-size] * (1 - tolerance)
                     chunk = [h for h in chunk if h[0] >= floor]
