@@ -138,13 +138,19 @@ class TantivySearcher:
             d.sig = sig
 
     def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Loaded]:
-        out = [Loaded(self.s.doc(a), a) for a in addrs]
-        if len(self._loaded) > CACHE:
-            self._loaded.clear()
-            self._by_addr.clear()
+        """These articles, the ones this searcher loaded before taken from its cache."""
+        by_addr, loaded = self._by_addr, self._loaded
+        out = []
+        for a in addrs:
+            known = by_addr.get(addr_key(a))
+            d = loaded.get(known) if known is not None else None
+            out.append(d if d is not None else Loaded(self.s.doc(a), a))
+        if len(loaded) > CACHE:
+            loaded.clear()
+            by_addr.clear()
         for d in out:
-            self._loaded[d.id] = d
-            self._by_addr[addr_key(d.addr)] = d.id
+            loaded[d.id] = d
+            by_addr[addr_key(d.addr)] = d.id
         return out
 
     def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
