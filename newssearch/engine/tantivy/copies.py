@@ -38,17 +38,30 @@ class CopyIndex:
         flat = self.rows[:, : dedupe.BUCKET_KEYS][np.arange(dedupe.BUCKET_KEYS)[None, :] < keys[:, None]]
         order = np.argsort(flat, kind="stable")
         self.keys, self.docs = flat[order], docs[order]
+        self.row_of = {(a.segment_ord, a.doc): i for i, a in enumerate(self.addrs)}
+        """The row of each live article's sketch, by address."""
+
+    def sigs(self, keys: Sequence[Tuple[int, int]]) -> List[Tuple[int, ...]]:
+        """The sketches of these articles (by address key), as their columns give them."""
+        rows = [self.row_of[k] for k in keys]
+        lens = self.lens[rows].tolist()
+        return [tuple(row[:n]) for row, n in zip(self.rows[rows].tolist(), lens)]
 
     def find(self, signatures: Sequence[Tuple[int, ...]]) -> List[Tuple[int, "tantivy.DocAddress"]]:
         cand: List[int] = []
         which: List[int] = []
-        for n, sig in enumerate(signatures):
+        # every lookup key of the page in two array searches
+        heads = [sig[: dedupe.BUCKET_KEYS] for sig in signatures]
+        flat = np.asarray([k for head in heads for k in head], dtype=np.uint64)
+        los = np.searchsorted(self.keys, flat, side="left").tolist()
+        his = np.searchsorted(self.keys, flat, side="right").tolist()
+        at = 0
+        for n, head in enumerate(heads):
             held: Set[int] = set()
-            for k in sig[: dedupe.BUCKET_KEYS]:
-                lo = int(np.searchsorted(self.keys, np.uint64(k), side="left"))
-                hi = int(np.searchsorted(self.keys, np.uint64(k), side="right"))
+            for lo, hi in zip(los[at : at + len(head)], his[at : at + len(head)]):
                 if 0 < hi - lo <= MAX_KEY_SHARE:  # a stock phrase's key finds no copies
                     held.update(self.docs[lo:hi].tolist())
+            at += len(head)
             for d in sorted(held)[:MAX_COPIES]:
                 cand.append(d)
                 which.append(n)

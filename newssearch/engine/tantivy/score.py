@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..arrays import B, K1
 from ..documents import TITLE_BOOST
@@ -28,7 +28,7 @@ class DocView:
     tf: Callable[[str, str], int]
     """(field, term) -> how often the term is in the field."""
     lengths: Dict[str, int]
-    keywords: Dict[str, Sequence[str]]
+    keywords: Mapping[str, Sequence[str]]
     published: Optional[int]
 
 

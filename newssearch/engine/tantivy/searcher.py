@@ -28,7 +28,7 @@ from ..documents import MAX_SCAN, date_buckets, order_key
 from .compile import Compiler, filters
 from .copies import MAX_COPIES, MAX_KEY_SHARE, CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe, edit_distance
-from .schema import FORMAT
+from .schema import FORMAT, UNDATED
 from .score import constant_only, counts_keywords, evaluate, phrases_of, required_phrases, uniform, whoosh_idf
 from .stored import Loaded, addr_key, from_micros
 
@@ -42,7 +42,7 @@ RESCORE_TOLERANCE = 1e-4
 RESCORE_TOLERANCE_DELETED = 0.02
 """...and where deleted articles still count in tantivy's average field lengths."""
 CHUNK = 16
-"""Candidates loaded and scored at a time."""
+"""Candidates loaded and scored at a time past the first window (which is loaded at once)."""
 MORE_LIKE_TERMS = 20
 MAX_BUCKETS = 65_000
 CACHE = 4_096
@@ -108,11 +108,20 @@ class TantivySearcher:
 
     # ------------------------------------------------------------ loading
 
+    def copy_index(self) -> CopyIndex:
+        """Every live article's sketch as arrays (made on first use)."""
+        if self._copy_index is None:
+            self._copy_index = CopyIndex(self)
+        return self._copy_index
+
     def sigs(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Tuple[int, ...]]:
-        """The sketches of these articles, from their columns (no stored field read)."""
+        """The sketches of these articles, from their columns (no stored field read): rows
+        of the arrays of every sketch (one lookup, not a column read per hash)."""
         if not addrs:
             return []
         addrs = list(addrs)
+        if self.n:
+            return self.copy_index().sigs([addr_key(a) for a in addrs])
         lens = self.s.fast_field_values("siglen", addrs)
         width = max((n or 0) for n in lens)
         if not width:
@@ -129,13 +138,19 @@ class TantivySearcher:
             d.sig = sig
 
     def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Loaded]:
-        out = [Loaded(self.s.doc(a), a) for a in addrs]
-        if len(self._loaded) > CACHE:
-            self._loaded.clear()
-            self._by_addr.clear()
+        """These articles, the ones this searcher loaded before taken from its cache."""
+        by_addr, loaded = self._by_addr, self._loaded
+        out = []
+        for a in addrs:
+            known = by_addr.get(addr_key(a))
+            d = loaded.get(known) if known is not None else None
+            out.append(d if d is not None else Loaded(self.s.doc(a), a))
+        if len(loaded) > CACHE:
+            loaded.clear()
+            by_addr.clear()
         for d in out:
-            self._loaded[d.id] = d
-            self._by_addr[addr_key(d.addr)] = d.id
+            loaded[d.id] = d
+            by_addr[addr_key(d.addr)] = d.id
         return out
 
     def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
@@ -231,8 +246,14 @@ class TantivySearcher:
             hits, total = r.hits, r.count
             stop = False
             fresh = [(sc, a) for sc, a in hits if addr_key(a) not in seen]
-            for start in range(0, len(fresh), CHUNK):
-                chunk = fresh[start : start + CHUNK]
+            start = 0
+            while start < len(fresh):
+                # the window's first *size* at once (all of them are needed), then by chunks
+                # of those still above the floor (loading past it only to drop them cost
+                # ~8 articles a query)
+                take = size - len(best) if len(best) < size and not self._exact_window else CHUNK
+                chunk = fresh[start : start + take]
+                start += take
                 if len(best) >= size and not self._exact_window:
                     floor = best[-size] * (1 - tolerance)
                     chunk = [h for h in chunk if h[0] >= floor]
@@ -295,12 +316,25 @@ class TantivySearcher:
                                  (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
             where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
             passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
+        self._with_cols(loaded)
         avgdl = self.avgdl()
         out = []
         for d in loaded:
             _ok, score = evaluate(plan, d.view(), self.idf, avgdl, lambda key, i: i in passing.get(key, ()))
             out.append((Candidate(d.id, score, d.published, ()), d))
         return out
+
+    def _with_cols(self, loaded: Sequence[Loaded]) -> None:
+        """Read the lengths and dates of these articles from their columns (three reads for
+        all, where each article's ``meta`` would be decoded on its own)."""
+        todo = [d for d in loaded if d.cols is None]
+        if not todo:
+            return
+        addrs = [d.addr for d in todo]
+        cols = zip(self.s.fast_field_values("tlen", addrs), self.s.fast_field_values("blen", addrs),
+                   self.s.fast_field_values("newest", addrs))
+        for d, (tl, bl, newest) in zip(todo, cols):
+            d.cols = (tl or 0, bl or 0, None if newest is None or newest == UNDATED else newest)
 
     def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
         r = self.s.aggregate(query, {"a": {"terms": {"field": fieldname, "size": MAX_BUCKETS}}})
@@ -360,9 +394,7 @@ class TantivySearcher:
         if clauses:
             found = self._copies_by_query(signatures, clauses)
         else:
-            if self._copy_index is None:
-                self._copy_index = CopyIndex(self)
-            found = self._copy_index.find(signatures)
+            found = self.copy_index().find(signatures)
         ids = self._ids([a for _n, a in found])
         for (n, _a), cid in zip(found, ids):
             out[n].append(cid)
