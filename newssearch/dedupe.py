@@ -62,6 +62,7 @@ _MUL1 = 0x9E3779B97F4A7C15
 _MUL2 = 0xC2B2AE3D27D4EB4F
 _MUL1_U64 = np.uint64(_MUL1)
 _MUL2_U64 = np.uint64(_MUL2)
+_TRUE = np.ones(1, dtype=bool)
 _VECTOR_FROM = 64
 """Texts of at least this many hashed words are sketched with numpy (faster past ~50 words)."""
 
@@ -97,7 +98,8 @@ def signature_of_words(words: Sequence[str]) -> Signature:
         for word in missing:
             _WORD_HASH[word] = _word_hash(word)
         hashes = list(map(_WORD_HASH.__getitem__, words))
-    hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
+    if 0 in hashes:
+        hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
     n = len(hashes)
     if not n:
         return ()
@@ -107,7 +109,10 @@ def signature_of_words(words: Sequence[str]) -> Signature:
         # the same mix in uint64 arithmetic, which wraps modulo 2**64 exactly like "& _MASK"
         h = np.array(hashes, dtype=np.uint64)
         mixed = h[:-2] * _MUL1_U64 + h[1:-1] * _MUL2_U64 + h[2:]
-        return tuple(np.unique(mixed)[:SIGNATURE_SIZE].tolist())
+        # sorted, repeats dropped: np.unique's result, at a fifth of its cost on these sizes
+        mixed.sort()
+        mixed = mixed[np.concatenate((_TRUE, mixed[1:] != mixed[:-1]))]
+        return tuple(mixed[:SIGNATURE_SIZE].tolist())
     first = map(_MUL1.__mul__, hashes[: n - 2])
     second = map(_MUL2.__mul__, hashes[1 : n - 1])
     shingles = list(map(_MASK.__and__, map(add, map(add, first, second), hashes[2:])))

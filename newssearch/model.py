@@ -5,6 +5,7 @@ copied into these before its searcher closes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -45,6 +46,12 @@ def normalize_url(url: Optional[str]) -> Optional[str]:
     """
     if not url:
         return None
+    return _normalize_url(url)
+
+
+@functools.lru_cache(maxsize=64)
+def _normalize_url(url: str) -> Optional[str]:
+    # cached: indexing normalises each article's url twice (its id, then its content hash)
     url = url.strip()
     if not url:
         return None
@@ -80,6 +87,8 @@ def clean_text(text: str, *, keep_lines: bool = True) -> str:
     if "\x1b" in text or "\x9b" in text:
         text = ESCAPE_SEQUENCE.sub("", text)
     text = (_CONTROLS if keep_lines else _CONTROLS_ONE_LINE).sub(" ", text)
+    if text.isascii():  # no surrogates to look for (a news body is often ASCII with newlines)
+        return text
     return _SURROGATES.sub("\ufffd", text)
 
 

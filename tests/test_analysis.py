@@ -401,8 +401,13 @@ def test_ascii_grammar_is_the_tokenisers_on_ascii_text():
     rnd = random.Random(9)
     alphabet = "aZq09 .,'-_\"\t\n;:!?()/&%$x" + "".join(chars[:32])
     samples += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60))) for _ in range(3000)]
+    from newssearch.analysis.tokenize import ASCII_TOKEN_RE, token_re_for
+
     for text in samples:
-        assert [m.span() for m in ascii_re.finditer(text)] == [m.span() for m in TOKEN_RE.finditer(text)], repr(text)
+        spans = [m.span() for m in TOKEN_RE.finditer(text)]
+        assert [m.span() for m in ascii_re.finditer(text)] == spans, repr(text)
+        assert [m.span() for m in ASCII_TOKEN_RE.finditer(text)] == spans, repr(text)
+        assert token_re_for(text).findall(text) == TOKEN_RE.findall(text), repr(text)
     # and the skipping finder marks what analysing every word marks
     terms = {"a", "q", "0", "zq"}
     for text in samples[:500]:

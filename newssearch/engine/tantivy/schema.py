@@ -102,8 +102,9 @@ def _field(text: str, lang: Optional[str], *, twice: bool) -> Tuple[Field, List[
     """(what the field is written as, its terms, term counts, surfaces)."""
     terms, positions, surfaces = analysis.index_terms_words(text or "", lang=lang)
     joined = " ".join(terms)
-    # terms never hold spaces; checked on the whole text at once (clipping each costs 10%)
-    if joined.count(" ") != max(0, len(terms) - 1) or _OTHER_SPACE.search(joined):
+    # terms never hold spaces; checked on the whole text at once (clipping each costs 10%);
+    # printable text holds no whitespace but the space (the regex only runs on the rest)
+    if joined.count(" ") != max(0, len(terms) - 1) or (not joined.isprintable() and _OTHER_SPACE.search(joined)):
         terms = [clip(t) for t in terms]
         joined = " ".join(terms)
     counts: Dict[str, int] = Counter(terms)
