@@ -167,3 +167,28 @@ def test_queries_scoring_by_constants_only_rank_as_whoosh_then_newest_first_then
             a = w.search(query, collapse=False, limit=10, page=page)
             b = t.search(query, collapse=False, limit=10, page=page)
             assert [h.id for h in b.hits] == [h.id for h in a.hits] and a.total == b.total
+
+
+def test_source_lang_domain_and_date_are_columns_tantivy_can_count(tmp_path):
+    """The issue's fast fields: source, lang, domain and published are counted from
+    tantivy's columns (aggregations), with no article loaded."""
+    import tantivy
+
+    from newssearch.engine.tantivy.engine import FOLDER
+
+    docs = [Article(id=f"d{i}", title=f"Ferry timetable {i}", body="The ferry ran late.", source="Coast Post",
+                    lang="en", published=T0 + timedelta(days=i),
+                    url=f"https://{'news.coast.example' if i % 2 else 'lake.example'}/a/{i}") for i in range(5)]
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(docs)
+        live = [p for p in (tmp_path / "ix").iterdir() if p.is_dir() and format_record(p)][-1]
+    index = tantivy.Index.open(str(live / FOLDER))
+    index.reload()
+    s = index.searcher()
+    aggs = {f: {"terms": {"field": f, "size": 10}} for f in ("source", "lang", "domains")}
+    aggs["first"] = {"min": {"field": "published"}}
+    r = s.aggregate(tantivy.Query.all_query(), aggs)
+    counts = {f: {b["key"]: b["doc_count"] for b in r[f]["buckets"]} for f in ("source", "lang", "domains")}
+    assert counts["source"] == {"Coast Post": 5} and counts["lang"] == {"en": 5}
+    assert counts["domains"] == {"news.coast.example": 2, "coast.example": 2, "lake.example": 3}
+    assert r["first"]["value"] is not None

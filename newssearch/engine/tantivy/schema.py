@@ -51,7 +51,10 @@ def build_schema() -> "tantivy.Schema":
     b.add_bytes_field("btext", stored=True)
     b.add_text_field("source", stored=True, fast=True, tokenizer_name="raw")
     b.add_text_field("lang", stored=True, fast=True, tokenizer_name="raw")
-    for name in ("source_key", "domains", "urlwords", "authorwords"):
+    # the host and its parent domains: a column too, as source and lang are (a multi-valued
+    # fast field), so a domain can be counted or sorted on without loading articles
+    b.add_text_field("domains", fast=True, tokenizer_name="raw", index_option="basic")
+    for name in ("source_key", "urlwords", "authorwords"):
         b.add_text_field(name, tokenizer_name="raw", index_option="basic")
     b.add_unsigned_field("sigkeys", indexed=True)
     b.add_integer_field("published", indexed=True, fast=True)
