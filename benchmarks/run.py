@@ -771,6 +771,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     info = machine_info()
     out = args.json or HERE / "results" / (f"run-scaling-{args.sizes.replace(',', '-')}.json" if args.scaling else f"run-{args.n}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="newssearch-bench-", dir=args.workdir))
     runs: List[Dict[str, Any]] = []
 
