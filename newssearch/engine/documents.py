@@ -32,6 +32,7 @@ __all__ = [
     "date_key",
     "order_key",
     "date_buckets",
+    "edit_distance",
 ]
 
 TITLE_BOOST = 2.0
@@ -42,6 +43,24 @@ MAX_EXPANSION = 50
 
 MAX_SCAN = 10_000
 """Most lexicon entries one prefix or fuzzy expansion reads, per field."""
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of *a* and *b*, or *limit* when it is at least that (how the
+    engines that expand fuzzy words themselves pick index terms within the distance)."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        best = i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            best = min(best, row[j])
+        if best >= limit:
+            return limit
+    return min(row[-1], limit)
+
 
 
 def author_words(text: str) -> Tuple[str, ...]:

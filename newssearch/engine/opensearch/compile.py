@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ..base import SearchSpec
-from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, source_key, url_words
+from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, edit_distance, source_key, url_words
 from .mapping import LAYERS, clip
 
 __all__ = ["Compiler", "filters", "millis", "MATCH_NONE", "edit_distance"]
@@ -33,22 +33,6 @@ Vocabulary = Callable[[str, str, int], List[Tuple[str, int]]]
 
 def millis(when: datetime) -> int:
     return int(when.timestamp() * 1000)
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of *a* and *b*, or *limit* when it is at least that."""
-    if abs(len(a) - len(b)) >= limit:
-        return limit
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        best = i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-            best = min(best, row[j])
-        if best >= limit:
-            return limit
-    return min(row[-1], limit)
 
 
 def _should(clauses: List[Dict[str, Any]], minimum: int = 1) -> Dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
-from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, source_key, url_words
+from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, edit_distance, source_key, url_words
 
 __all__ = ["Term", "Keyword", "Dates", "PhrasePlan", "AllOf", "AnyOfPlan", "Butnot", "Every", "Nothing",
            "Plan", "Planner", "describe", "edit_distance", "clip", "micros"]
@@ -37,22 +37,6 @@ def micros(when: datetime) -> int:
     from datetime import timedelta, timezone
 
     return (when - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of *a* and *b*, or *limit* when it is at least that."""
-    if abs(len(a) - len(b)) >= limit:
-        return limit
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        best = i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-            best = min(best, row[j])
-        if best >= limit:
-            return limit
-    return min(row[-1], limit)
 
 
 # ---------------------------------------------------------------------------- plan nodes
