@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from .. import analysis
@@ -33,6 +33,7 @@ __all__ = [
     "order_key",
     "date_buckets",
     "edit_distance",
+    "choose_expansion",
 ]
 
 TITLE_BOOST = 2.0
@@ -61,6 +62,30 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             return limit
     return min(row[-1], limit)
 
+
+
+def choose_expansion(found: Iterable[Sequence[Tuple[str, int]]], *, stem: str, prefix: bool,
+                     distance: int = 0) -> Tuple[List[str], bool]:
+    """The index terms a prefix or fuzzy word expands to, chosen alike on every engine that
+    expands words itself: *found* holds, per field, (term, document frequency) in term
+    order; each field's first MAX_SCAN are read, a fuzzy word keeps those within *distance*
+    edits of *stem*, frequencies add up over the fields, and the MAX_EXPANSION most
+    frequent are kept (then by term). Returns (terms, whether anything was cut)."""
+    freq: Dict[str, int] = {}
+    cut = False
+    for terms in found:
+        if len(terms) > MAX_SCAN:
+            cut = True
+            terms = terms[:MAX_SCAN]
+        for t, df in terms:
+            if not prefix and edit_distance(t, stem, distance + 1) > distance:
+                continue
+            freq[t] = freq.get(t, 0) + df
+    chosen = sorted(freq, key=lambda t: (-freq[t], t))
+    if len(chosen) > MAX_EXPANSION:
+        cut = True
+        chosen = chosen[:MAX_EXPANSION]
+    return chosen, cut
 
 
 def author_words(text: str) -> Tuple[str, ...]:

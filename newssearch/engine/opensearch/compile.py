@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ..base import SearchSpec
-from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, edit_distance, source_key, url_words
+from ..documents import MAX_SCAN, author_words, choose_expansion, clean_domain, edit_distance, source_key, url_words
 from .mapping import LAYERS, clip
 
 __all__ = ["Compiler", "filters", "millis", "MATCH_NONE", "edit_distance"]
@@ -190,27 +190,12 @@ class Compiler:
             self.warnings.append(f"prefix {text + '*'!r} is too short: searched {word!r}")
             return self.word(" ".join(folded), fieldname, slop=0)
         fields = ("urlwords",) if fieldname == "url" else ((fieldname,) if fieldname else ("title", "body"))
-        freq: Dict[str, int] = {}
-        cut = False
-        for f in fields:
-            vocab_field = "urlwords" if f == "urlwords" else f"{f}_terms"
-            if prefix:
-                base = stem if word.startswith(stem) else word
-                found = self.vocabulary(vocab_field, _REGEX_SPECIAL.sub(r"\\\1", base) + ".*", MAX_SCAN + 1)
-            else:
-                found = self.vocabulary(vocab_field, _REGEX_SPECIAL.sub(r"\\\1", stem[:1]) + ".*", MAX_SCAN + 1)
-            if len(found) > MAX_SCAN:
-                cut = True
-                found = found[:MAX_SCAN]
-            for t, df in found:
-                if not prefix and edit_distance(t, stem, distance + 1) > distance:
-                    continue
-                freq[t] = freq.get(t, 0) + df
+        base = (stem if word.startswith(stem) else word) if prefix else stem[:1]
+        pattern = _REGEX_SPECIAL.sub(r"\\\1", base) + ".*"
+        chosen, cut = choose_expansion(
+            (self.vocabulary("urlwords" if f == "urlwords" else f"{f}_terms", pattern, MAX_SCAN + 1) for f in fields),
+            stem=stem, prefix=prefix, distance=distance)
         label = f"{text}*" if prefix else f"{text}~{distance}"
-        chosen = sorted(freq, key=lambda t: (-freq[t], t))
-        if len(chosen) > MAX_EXPANSION:
-            cut = True
-            chosen = chosen[:MAX_EXPANSION]
         if cut:
             self.warnings.append(f"{label!r} matches too many words: searched the {len(chosen)} most frequent")
         self.expanded[label] = len(chosen)

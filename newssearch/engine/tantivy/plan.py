@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
-from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, edit_distance, source_key, url_words
+from ..documents import author_words, choose_expansion, clean_domain, edit_distance, source_key, url_words
 
 __all__ = ["Term", "Keyword", "Dates", "PhrasePlan", "AllOf", "AnyOfPlan", "Butnot", "Every", "Nothing",
            "Plan", "Planner", "describe", "edit_distance", "clip", "micros"]
@@ -215,25 +215,11 @@ class Planner:
             self.warnings.append(f"prefix {text + '*'!r} is too short: searched {word!r}")
             return self.word(" ".join(folded), fieldname, slop=0)
         fields = ("urlwords",) if fieldname == "url" else ((fieldname,) if fieldname else ("title", "body"))
-        freq: Dict[str, int] = {}
-        cut = False
-        for f in fields:
-            base = (stem if word.startswith(stem) else word) if prefix else stem[:1]
-            # the term dictionary in term order, cut where the Whoosh wing's scan stops
-            found = sorted(self.vocabulary(f, base))
-            if len(found) > MAX_SCAN:
-                cut = True
-                found = found[:MAX_SCAN]
-            for t, df in found:
-                if not prefix:
-                    if abs(len(t) - len(stem)) > distance or edit_distance(t, stem, distance + 1) > distance:
-                        continue
-                freq[t] = freq.get(t, 0) + df
+        base = (stem if word.startswith(stem) else word) if prefix else stem[:1]
+        # each field's term dictionary in term order, from the base on
+        chosen, cut = choose_expansion((sorted(self.vocabulary(f, base)) for f in fields),
+                                       stem=stem, prefix=prefix, distance=distance)
         label = f"{text}*" if prefix else f"{text}~{distance}"
-        chosen = sorted(freq, key=lambda t: (-freq[t], t))
-        if len(chosen) > MAX_EXPANSION:
-            cut = True
-            chosen = chosen[:MAX_EXPANSION]
         if cut:
             self.warnings.append(f"{label!r} matches too many words: searched the {len(chosen)} most frequent")
         self.expanded[label] = len(chosen)
