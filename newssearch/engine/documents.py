@@ -34,6 +34,7 @@ __all__ = [
     "date_buckets",
     "edit_distance",
     "choose_expansion",
+    "nearest_terms",
 ]
 
 TITLE_BOOST = 2.0
@@ -86,6 +87,24 @@ def choose_expansion(found: Iterable[Sequence[Tuple[str, int]]], *, stem: str, p
         cut = True
         chosen = chosen[:MAX_EXPANSION]
     return chosen, cut
+
+
+def nearest_terms(found: Iterable[Sequence[Tuple[str, int]]], term: str, max_distance: int,
+                  limit: int) -> List[Tuple[int, int, str]]:
+    """Did-you-mean candidates alike on every engine that reads its own term dictionary:
+    *found* holds, per field, (term, document frequency) in term order; of each field's
+    first MAX_SCAN, the terms within *max_distance* edits of *term* (itself left out), as
+    (distance, -highest frequency, term), best first."""
+    best: Dict[str, Tuple[int, int]] = {}
+    for terms in found:
+        for t, df in terms[:MAX_SCAN]:
+            if t == term or abs(len(t) - len(term)) > max_distance:
+                continue
+            dist = edit_distance(t, term, max_distance + 1)
+            if dist <= max_distance:
+                old = best.get(t)
+                best[t] = (dist, -max(df, -old[1] if old else 0))
+    return sorted((dist, nf, t) for t, (dist, nf) in best.items())[:limit]
 
 
 def author_words(text: str) -> Tuple[str, ...]:

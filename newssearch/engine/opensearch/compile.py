@@ -19,10 +19,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
 from ..base import SearchSpec
-from ..documents import MAX_SCAN, author_words, choose_expansion, clean_domain, edit_distance, source_key, url_words
+from ..documents import MAX_SCAN, author_words, choose_expansion, clean_domain, source_key, url_words
 from .mapping import LAYERS, clip
 
-__all__ = ["Compiler", "filters", "millis", "MATCH_NONE", "edit_distance"]
+__all__ = ["Compiler", "filters", "millis", "MATCH_NONE"]
 
 MATCH_NONE: Dict[str, Any] = {"match_none": {}}
 _REGEX_SPECIAL = re.compile(r'([.?+*|{}\[\]()"\\#@&<>~])')

@@ -12,8 +12,8 @@ from ... import analysis, dedupe
 from ...errors import NewsSearchError
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
-from ..documents import MAX_SCAN, date_buckets, relevance_key
-from .compile import _REGEX_SPECIAL, Compiler, edit_distance, filters
+from ..documents import MAX_SCAN, date_buckets, nearest_terms, relevance_key
+from .compile import _REGEX_SPECIAL, Compiler, filters
 from .connection import call
 from .mapping import FORMAT, from_micros
 from .rescore import RESCORE_EXTRA, exact_score
@@ -321,16 +321,9 @@ class OpenSearchSearcher:
     def similar_terms(self, term: str, max_distance: int = 2, limit: int = 5) -> List[Tuple[int, int, str]]:
         if not term:
             return []
-        found: Dict[str, Tuple[int, int]] = {}
-        for f in ("body", "title"):
-            for t, df in self.vocabulary(f"{f}_terms", _REGEX_SPECIAL.sub(r"\\\1", term[:1]) + ".*", MAX_SCAN)[:MAX_SCAN]:
-                if t == term or abs(len(t) - len(term)) > max_distance:
-                    continue
-                d = edit_distance(t, term, max_distance + 1)
-                if d <= max_distance:
-                    old = found.get(t)
-                    found[t] = (d, -max(df, -old[1] if old else 0))
-        return sorted((d, nf, t) for t, (d, nf) in found.items())[:limit]
+        pattern = _REGEX_SPECIAL.sub(r"\\\1", term[:1]) + ".*"
+        return nearest_terms((self.vocabulary(f"{f}_terms", pattern, MAX_SCAN) for f in ("body", "title")),
+                             term, max_distance, limit)
 
     def surface_of(self, term: str) -> Optional[str]:
         r = self._search({"size": 1, "_source": ["stored.title", "stored.body", "lang"], "sort": [{"id": "asc"}],

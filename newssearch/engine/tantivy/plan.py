@@ -18,10 +18,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ... import analysis
 from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
-from ..documents import author_words, choose_expansion, clean_domain, edit_distance, source_key, url_words
+from ..documents import author_words, choose_expansion, clean_domain, source_key, url_words
 
 __all__ = ["Term", "Keyword", "Dates", "PhrasePlan", "AllOf", "AnyOfPlan", "Butnot", "Every", "Nothing",
-           "Plan", "Planner", "describe", "edit_distance", "clip", "micros"]
+           "Plan", "Planner", "describe", "clip", "micros"]
 
 Vocabulary = Callable[[str, str], List[Tuple[str, int]]]
 """(field, prefix) -> every (term, document frequency) of the field starting with the prefix."""

@@ -24,10 +24,10 @@ import tantivy
 from ... import analysis, dedupe
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
-from ..documents import MAX_SCAN, date_buckets, order_key
+from ..documents import date_buckets, nearest_terms, order_key
 from .compile import Compiler, filters
 from .copies import MAX_COPIES, MAX_KEY_SHARE, CopyIndex
-from .plan import AnyOfPlan, Plan, Planner, Term, describe, edit_distance
+from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .schema import FORMAT, UNDATED
 from .score import constant_only, counts_keywords, evaluate, phrases_of, required_phrases, uniform, whoosh_idf
 from .stored import Loaded, addr_key, from_micros
@@ -463,16 +463,7 @@ class TantivySearcher:
     def similar_terms(self, term: str, max_distance: int = 2, limit: int = 5) -> List[Tuple[int, int, str]]:
         if not term:
             return []
-        found: Dict[str, Tuple[int, int]] = {}
-        for f in ("body", "title"):
-            for t, df in sorted(self.vocabulary(f, term[:1]))[:MAX_SCAN]:
-                if t == term or abs(len(t) - len(term)) > max_distance:
-                    continue
-                dist = edit_distance(t, term, max_distance + 1)
-                if dist <= max_distance:
-                    old = found.get(t)
-                    found[t] = (dist, -max(df, -old[1] if old else 0))
-        return sorted((dist, nf, t) for t, (dist, nf) in found.items())[:limit]
+        return nearest_terms((sorted(self.vocabulary(f, term[:1])) for f in ("body", "title")), term, max_distance, limit)
 
     def surface_of(self, term: str) -> Optional[str]:
         if not self.n or not term:
