@@ -1,9 +1,10 @@
 """TantivyEngine: a tantivy index in one location, behind the :class:`~newssearch.engine.base.Engine` contract.
 
-The location (a generation directory) holds the format record and the tantivy index in
-its ``tantivy/`` folder. tantivy never rewrites a file it wrote (segments are
-immutable; ``meta.json`` and the managed-files list are replaced atomically), so a clone
-is hard links, and a writer on the clone cannot change what readers of the source see.
+The location (a generation directory) holds the format record, the tantivy index in
+its ``tantivy/`` folder and the articles' records in ``rows/`` (:mod:`.rows`). tantivy
+never rewrites a file it wrote (segments are immutable; ``meta.json`` and the
+managed-files list are replaced atomically), nor does the record store, so a clone is
+hard links, and a writer on the clone cannot change what readers of the source see.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ...errors import IndexNotFound, NewsSearchError, RebuildNeeded
 from .. import check_format_record, write_format_record
 from ..base import Where
 from .schema import FORMAT, build_schema
+from .rows import FOLDER as ROWS
 from .searcher import NAME, TantivySearcher
 from .writer import TantivyWriter
 
@@ -48,6 +50,7 @@ class TantivyEngine:
     def create(cls, where: Where) -> "TantivyEngine":
         where = Path(where)
         (where / FOLDER).mkdir(parents=True, exist_ok=True)
+        (where / ROWS).mkdir(exist_ok=True)
         index = tantivy.Index(build_schema(), path=str(where / FOLDER), reuse=False)
         write_format_record(where, NAME, FORMAT)
         return cls(where, index)
@@ -58,20 +61,25 @@ class TantivyEngine:
         check_format_record(where, NAME, FORMAT)
         if not (where / FOLDER / "meta.json").is_file():
             raise RebuildNeeded(f"{where} has a format record but no tantivy index: rebuild needed")
+        if not (where / ROWS).is_dir():
+            raise RebuildNeeded(f"{where} has no {ROWS}/ folder of article records: rebuild needed")
         return cls(where, _index(where / FOLDER))
 
     @classmethod
     def clone(cls, src: Where, dst: Where) -> "TantivyEngine":
         src, dst = Path(src), Path(dst)
         check_format_record(src, NAME, FORMAT)
-        (dst / FOLDER).mkdir(parents=True, exist_ok=True)
-        for f in (src / FOLDER).iterdir():
-            if not f.is_file() or f.name.endswith(".lock"):
+        for folder in (FOLDER, ROWS):
+            (dst / folder).mkdir(parents=True, exist_ok=True)
+            if not (src / folder).is_dir():
                 continue
-            try:
-                os.link(f, dst / FOLDER / f.name)
-            except OSError:
-                shutil.copy2(f, dst / FOLDER / f.name)
+            for f in (src / folder).iterdir():
+                if not f.is_file() or f.name.endswith((".lock", ".tmp")):
+                    continue
+                try:
+                    os.link(f, dst / folder / f.name)
+                except OSError:
+                    shutil.copy2(f, dst / folder / f.name)
         write_format_record(dst, NAME, FORMAT)
         return cls.open(dst)
 
@@ -105,6 +113,8 @@ class TantivyEngine:
         if s.doc_count() != expected:
             raise NewsSearchError(f"{self.where.name} failed verification: {s.doc_count()} articles on reopen, "
                                   f"{expected} written")
+        if not s.rows_complete():
+            raise NewsSearchError(f"{self.where.name} failed verification: an article has no record in {ROWS}/")
         if s.probe() is False:
             raise NewsSearchError(f"{self.where.name} failed verification: probe query found nothing")
         cold.close()

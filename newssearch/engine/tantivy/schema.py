@@ -29,8 +29,9 @@ from .plan import clip, micros
 
 __all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_tfs", "tf_of"]
 
-FORMAT = 1
-"""Version of this layout; a change makes existing tantivy indexes 'rebuild needed'."""
+FORMAT = 2
+"""Version of this layout; a change makes existing tantivy indexes 'rebuild needed'
+(2: ``meta`` and term counts moved from the document store to the row records)."""
 UNDATED = -(1 << 62)
 """The sort keys of an undated article: below every date, so it comes last either way."""
 
@@ -68,8 +69,8 @@ def build_schema() -> "tantivy.Schema":
     b.add_unsigned_field("siglen", fast=True)
     for i in range(dedupe.SIGNATURE_SIZE):
         b.add_unsigned_field(f"sig{i}", fast=True)
-    b.add_bytes_field("meta", stored=True)
-    b.add_bytes_field("tfs", stored=True)
+    # the article's record beside the index (id, meta, term counts: :mod:`.rows`)
+    b.add_unsigned_field("row", fast=True)
     return b.build()
 
 
@@ -126,7 +127,7 @@ def analyse(doc: IndexDoc) -> Analysed:
     body, bterms, bcounts, bwords = _field(doc.body, doc.lang, twice=False)
     sig = tuple(doc.signature) if doc.signature is not None else tuple(dedupe.signature_of_words(twords + bwords))
     meta = {
-        "chash": doc.chash, "sk": doc.source_key, "url": doc.url, "author": doc.author,
+        "chash": doc.chash, "sk": doc.source_key, "lang": doc.lang, "url": doc.url, "author": doc.author,
         "pub": micros(doc.published) if doc.published is not None else None,
         "dom": list(doc.domains), "uw": list(doc.url_words), "aw": list(doc.author_words),
         "tl": len(tterms), "bl": len(bterms),
@@ -144,8 +145,9 @@ def _add_text(d: "tantivy.Document", name: str, value: Field) -> None:
         d.add_pre_tokenized_text(name, tantivy.PreTokenizedString("", tokens))
 
 
-def document(doc: IndexDoc, a: Analysed) -> "tantivy.Document":
-    """The tantivy document of an article and what analysing it gave."""
+def document(doc: IndexDoc, a: Analysed, row: int) -> "tantivy.Document":
+    """The tantivy document of an article and what analysing it gave; *row* numbers its
+    record (:mod:`.rows`), which holds the ``meta`` and term counts."""
     d = tantivy.Document()
     d.add_text("id", doc.id)
     _add_text(d, "title", a.title)
@@ -174,7 +176,6 @@ def document(doc: IndexDoc, a: Analysed) -> "tantivy.Document":
     d.add_unsigned("siglen", len(a.sig))
     for i, h in enumerate(a.sig[: dedupe.SIGNATURE_SIZE]):
         d.add_unsigned(f"sig{i}", h)
-    d.add_bytes("meta", a.meta)
-    d.add_bytes("tfs", a.tfs)
+    d.add_unsigned("row", row)
     return d
 

@@ -1,9 +1,10 @@
 """The EngineSearcher of the tantivy engine: one committed state of the index.
 
 A search runs the compiled tantivy query for the total, the facets and a ranking; the
-ranked articles are loaded in tantivy's order, their stored term counts and lengths
-scored again with Whoosh's BM25F (:func:`.score.evaluate`), until no later one can
-reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`). So
+records of the ranked articles (:mod:`.rows`: id, term counts) are read in tantivy's
+order and scored again with Whoosh's BM25F (:func:`.score.evaluate`), until no later one
+can reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`).
+Only a page's hits are loaded from tantivy's document store, for their text. So
 the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
 Date orders are exact: a descending sort on a fast field, the articles sharing the last
 date of the window read by id. Copies of a page's hits come from every sketch held as
@@ -22,15 +23,17 @@ import numpy as np
 import tantivy
 
 from ... import analysis, dedupe
+from ...errors import RebuildNeeded
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
 from ..documents import date_buckets, nearest_terms, order_key
 from .compile import Compiler, filters
 from .copies import MAX_COPIES, MAX_KEY_SHARE, CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
+from .rows import FOLDER as ROWS, RowStore
 from .schema import FORMAT, UNDATED
 from .score import constant_only, counts_keywords, evaluate, phrases_of, required_phrases, uniform, whoosh_idf
-from .stored import Loaded, addr_key, from_micros
+from .stored import Loaded, Row, addr_key, from_micros
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
 
@@ -46,7 +49,7 @@ CHUNK = 16
 MORE_LIKE_TERMS = 20
 MAX_BUCKETS = 65_000
 CACHE = 4_096
-"""Loaded articles kept per searcher (a page's hits are loaded by the search, then fetched)."""
+"""Records and loaded articles kept per searcher (a page's hits are ranked, then fetched)."""
 DAY_US = 86_400 * 1_000_000
 
 Occur = tantivy.Occur
@@ -67,8 +70,12 @@ class TantivySearcher:
         self._df: Dict[Tuple[str, str], int] = {}
         self._avgdl: Optional[Dict[str, float]] = None
         self._langs: Optional[Tuple[str, ...]] = None
+        self.store = RowStore(where / ROWS)
+        self._rows: Dict[Tuple[int, int], Row] = {}
+        """Records read, by address."""
+        self._row_of: Dict[str, Row] = {}
+        """The same, by id."""
         self._loaded: Dict[str, Loaded] = {}
-        self._by_addr: Dict[Tuple[int, int], str] = {}
         self._copy_index: Optional[CopyIndex] = None
         self._exact_window = False
 
@@ -131,45 +138,68 @@ class TantivySearcher:
         rows = np.array(cols, dtype=np.uint64).T.tolist()
         return [tuple(row[: n or 0]) for row, n in zip(rows, lens)]
 
-    def with_sigs(self, loaded: Sequence[Loaded]) -> None:
+    def with_sigs(self, loaded: Sequence[Row]) -> None:
         """Read the sketches of these articles that have none yet."""
         todo = [d for d in loaded if d.sig is None]
         for d, sig in zip(todo, self.sigs([d.addr for d in todo])):
             d.sig = sig
 
+    def _records(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Row]:
+        """The records of these articles (:mod:`.rows`), those read before from the cache."""
+        cache = self._rows
+        todo = [a for a in addrs if addr_key(a) not in cache]
+        if todo:
+            if len(cache) > CACHE:
+                cache.clear()
+                self._row_of.clear()
+                self._loaded.clear()
+            store = self.store
+            for a, row in zip(todo, self.s.fast_field_values("row", todo)):
+                rec = store.record(row)
+                if rec is None:
+                    raise RebuildNeeded(f"the tantivy index at {self.where} lacks an article's record "
+                                        f"(row {row}): rebuild needed")
+                r = cache[addr_key(a)] = Row(rec, a)
+                self._row_of[r.id] = r
+        return [cache[addr_key(a)] for a in addrs]
+
     def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Loaded]:
-        """These articles, the ones this searcher loaded before taken from its cache."""
-        by_addr, loaded = self._by_addr, self._loaded
+        """These articles with their stored text (those loaded before from the cache)."""
         out = []
-        for a in addrs:
-            known = by_addr.get(addr_key(a))
-            d = loaded.get(known) if known is not None else None
-            out.append(d if d is not None else Loaded(self.s.doc(a), a))
-        if len(loaded) > CACHE:
-            loaded.clear()
-            by_addr.clear()
-        for d in out:
-            loaded[d.id] = d
-            by_addr[addr_key(d.addr)] = d.id
+        for r in self._records(addrs):
+            d = self._loaded.get(r.id)
+            if d is None:
+                d = self._loaded[r.id] = Loaded(self.s.doc(r.addr), r)
+            out.append(d)
         return out
 
-    def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
-        out: Dict[str, Loaded] = {}
+    def _addrs_of(self, ids: Sequence[str]) -> Dict[str, "tantivy.DocAddress"]:
+        """The address of each of these ids that is live (one search for those not seen yet)."""
+        out: Dict[str, "tantivy.DocAddress"] = {}
         todo = []
         for i in ids:
-            if i in self._loaded:
-                out[i] = self._loaded[i]
+            r = self._row_of.get(i)
+            if r is not None:
+                out[i] = r.addr
             else:
                 todo.append(i)
         if todo and self.n:
             hits = self.s.search(Q.term_set_query(self.schema, "id", list(todo)), len(todo), count=False).hits
-            for d in self._load([a for _s, a in hits]):
-                out[d.id] = d
+            for r in self._records([a for _s, a in hits]):
+                out[r.id] = r.addr
         return out
+
+    def _rows_by_ids(self, ids: Sequence[str]) -> Dict[str, Row]:
+        addrs = self._addrs_of(ids)
+        return {r.id: r for r in self._records(list(addrs.values()))}
+
+    def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
+        addrs = self._addrs_of(ids)
+        return {d.id: d for d in self._load(list(addrs.values()))}
 
     def metas(self, ids: Sequence[str]) -> Dict[str, Dict[str, Any]]:
         """The stored ``meta`` record (content hash...) of each known id (for the writer)."""
-        return {i: d.meta for i, d in self._by_ids(ids).items()}
+        return {i: r.meta for i, r in self._rows_by_ids(ids).items()}
 
     # ------------------------------------------------------------ compiling
 
@@ -225,21 +255,21 @@ class TantivySearcher:
         return total, cands, facets, comp
 
     def _ranked(self, plan: Plan, query: "tantivy.Query", size: int,
-                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, Loaded]]]:
+                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, Row]]]:
         """The total and the candidates that can reach the top *size*, scored exactly.
 
         tantivy's score of an article is never below Whoosh's (same idf; tantivy keeps a
         length rounded down, Whoosh one rounded up, and a shorter field scores higher),
         so once the next article's tantivy score is below the size-th exact score found
         so far, nothing after it can enter (ties included: they are broken by date and
-        id, which tantivy does not know). Articles are loaded in tantivy's order until then,
+        id, which tantivy does not know). Records are read in tantivy's order until then,
         the window growing past its RESCORE_EXTRA when needed.
         """
         # deep enough at once that dense scores (common-word phrases) rarely need a second search
         want = max(size + RESCORE_EXTRA, 4 * size)
         tolerance = RESCORE_TOLERANCE if self.max_docs == self.n else RESCORE_TOLERANCE_DELETED
         seen: Set[Tuple[int, int]] = set()
-        scored: List[Tuple[Candidate, Loaded]] = []
+        scored: List[Tuple[Candidate, Row]] = []
         best: List[float] = []  # exact scores, ascending
         while True:
             r = self.s.search(query, want, count=True)
@@ -261,14 +291,14 @@ class TantivySearcher:
                         stop = True
                         break
                 seen.update(addr_key(a) for _sc, a in chunk)
-                for cand, d in self._rescore(plan, self._load([a for _sc, a in chunk]), comp):
+                for cand, d in self._rescore(plan, self._records([a for _sc, a in chunk]), comp):
                     scored.append((cand, d))
                     bisect.insort(best, cand.score)
             if stop or len(hits) >= total or len(hits) < want:
                 return total, scored
             want = min(total, want * 4)
 
-    def _by_constant(self, query: "tantivy.Query", size: int) -> Tuple[int, List[Loaded]]:
+    def _by_constant(self, query: "tantivy.Query", size: int) -> Tuple[int, List[Row]]:
         """The top *size* of a query scored by constants only (tantivy's scores are exact):
         every match's score and date from columns, sorted, and only the window loaded
         (with the articles tied with its last on both, which the id orders)."""
@@ -285,9 +315,9 @@ class TantivySearcher:
             tied = (score[order] == score[last]) & (newest[order] == newest[last])
             cut = size + int(np.count_nonzero(tied[size:]))
             order = order[:cut]
-        return total, self._load([addrs[int(i)] for i in order])
+        return total, self._records([addrs[int(i)] for i in order])
 
-    def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[Loaded]]:
+    def _by_date(self, query: "tantivy.Query", sort: str, size: int) -> Tuple[int, List[Row]]:
         key = "newest" if sort == "newest" else "oldest"
         r = self.s.search(query, size + 1, count=True, order_by_field=key, order=tantivy.Order.Desc)
         hits = r.hits
@@ -299,9 +329,9 @@ class TantivySearcher:
                 Q.range_query(self.schema, key, tantivy.FieldType.Integer, last, last), 0.0))])
             tied = self.s.search(tie, size - len(before), count=False, order_by_field="id", order=tantivy.Order.Asc).hits
             hits = before + tied
-        return r.count, self._load([a for _k, a in hits[:size]])
+        return r.count, self._records([a for _k, a in hits[:size]])
 
-    def _rescore(self, plan: Plan, loaded: List[Loaded], comp: Compiler) -> List[Tuple[Candidate, Loaded]]:
+    def _rescore(self, plan: Plan, loaded: List[Row], comp: Compiler) -> List[Tuple[Candidate, Row]]:
         """Each loaded article as a candidate with Whoosh's score (its sketch left empty)."""
         if not loaded:
             return []
@@ -324,7 +354,7 @@ class TantivySearcher:
             out.append((Candidate(d.id, score, d.published, ()), d))
         return out
 
-    def _with_cols(self, loaded: Sequence[Loaded]) -> None:
+    def _with_cols(self, loaded: Sequence[Row]) -> None:
         """Read the lengths and dates of these articles from their columns (three reads for
         all, where each article's ``meta`` would be decoded on its own)."""
         todo = [d for d in loaded if d.cols is None]
@@ -378,11 +408,11 @@ class TantivySearcher:
         return out
 
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
-        d = self._by_ids([article_id]).get(article_id)
-        if d is None:
+        r = self._rows_by_ids([article_id]).get(article_id)
+        if r is None:
             return None
-        self.with_sigs([d])
-        return d.sig
+        self.with_sigs([r])
+        return r.sig
 
     def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
         """For each sketch, the ids of the indexed near-copies (as the Whoosh wing: by lookup
@@ -424,14 +454,11 @@ class TantivySearcher:
         return found
 
     def _ids(self, addrs: Sequence["tantivy.DocAddress"]) -> List[str]:
-        """The ids of these articles (loaded ones are known by address)."""
-        known = self._by_addr
-        todo = [a for a in addrs if addr_key(a) not in known]
-        extra = {addr_key(d.addr): d.id for d in self._load(todo)}
-        return [known.get(addr_key(a)) or extra[addr_key(a)] for a in addrs]
+        """The ids of these articles (from their records)."""
+        return [r.id for r in self._records(addrs)]
 
     def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
-        d = self._by_ids([article_id]).get(article_id)
+        d = self._rows_by_ids([article_id]).get(article_id)
         if d is None:
             return None
         tf: Dict[str, int] = {}
@@ -530,6 +557,21 @@ class TantivySearcher:
         if not total:
             return []
         return [k for k, _a in self.s.search(q, total, count=False, order_by_field="id").hits]
+
+    def all_rows(self) -> List[int]:
+        """The row number of every live article (for folding the record files)."""
+        if not self.n:
+            return []
+        addrs = [a for _s, a in self.s.search(Q.all_query(), self.n, count=False).hits]
+        return [r for r in self.s.fast_field_values("row", addrs) if r is not None]
+
+    def rows_complete(self) -> bool:
+        """Whether every live article has its record (a verification)."""
+        if not self.n:
+            return True
+        addrs = [a for _s, a in self.s.search(Q.all_query(), self.n, count=False).hits]
+        rows = self.s.fast_field_values("row", addrs)
+        return None not in rows and self.store.holds(rows)
 
     def probe(self) -> Optional[bool]:
         """Search for a word of a stored article and check it comes back; None when empty."""

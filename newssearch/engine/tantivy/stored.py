@@ -1,4 +1,5 @@
-"""An article as the searcher loaded it from tantivy's store: decoded when first asked for."""
+"""An article as the searcher reads it: its record (:mod:`.rows`) for ranking, tantivy's
+stored text for a page; each field decoded when first asked for."""
 from __future__ import annotations
 
 import json
@@ -8,10 +9,11 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import tantivy
 
+from .rows import unpack_record
 from .schema import tf_of
 from .score import DocView
 
-__all__ = ["Loaded", "addr_key", "from_micros"]
+__all__ = ["Row", "Loaded", "addr_key", "from_micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -20,16 +22,14 @@ def from_micros(us: float) -> datetime:
     return _EPOCH + timedelta(microseconds=int(us))
 
 
-class Loaded:
-    """One article's stored fields as the searcher uses them (decoded when first asked for)."""
+class Row:
+    """One article's record (:mod:`.rows`): its id, ``meta`` and term counts, decoded when
+    first asked for. What ranking needs; the stored text is in :class:`Loaded`."""
 
-    __slots__ = ("id", "addr", "_d", "_meta", "_tfs", "sig", "cols")
+    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_tfs", "sig", "cols")
 
-    def __init__(self, doc: "tantivy.Document", addr: "tantivy.DocAddress") -> None:
-        # fields read one by one when asked for (to_dict converts every field, body
-        # included: ~9 us an article, where reading the id and term counts takes ~1.5)
-        self._d = doc
-        self.id: str = doc.get_first("id")
+    def __init__(self, record: bytes, addr: "tantivy.DocAddress") -> None:
+        self.id, self._meta_raw, self._tfs_raw = unpack_record(record)
         self.addr = addr
         self._meta: Optional[Dict[str, Any]] = None
         self._tfs: Optional[Tuple[str, str]] = None
@@ -38,6 +38,69 @@ class Loaded:
         self.cols: Optional[Tuple[int, int, Optional[int]]] = None
         """(title length, body length, publication time in us or None) from the columns, when
         the searcher read them (a score then decodes no ``meta``: :meth:`TantivySearcher._rescore`)."""
+
+    @property
+    def meta(self) -> Dict[str, Any]:
+        if self._meta is None:
+            self._meta = json.loads(self._meta_raw)
+        return self._meta
+
+    @property
+    def published(self) -> Optional[datetime]:
+        us = self.cols[2] if self.cols is not None else self.meta.get("pub")
+        return from_micros(us) if us is not None else None
+
+    def tf(self, fieldname: str, term: str) -> int:
+        if self._tfs is None:
+            title, _, body = self._tfs_raw.decode("utf-8", "surrogatepass").partition("\0")
+            self._tfs = (title, body)
+        return tf_of(self._tfs[0] if fieldname == "title" else self._tfs[1], term)
+
+    def counts(self, fieldname: str) -> Dict[str, int]:
+        """Every term count of a field (for related articles)."""
+        self.tf(fieldname, "")
+        packed = self._tfs[0] if fieldname == "title" else self._tfs[1]  # type: ignore[index]
+        out: Dict[str, int] = {}
+        for line in packed.split("\n"):
+            if line:
+                t, _, c = line.rpartition(" ")
+                out[t] = int(c)
+        return out
+
+    def keywords(self) -> Dict[str, Sequence[str]]:
+        m = self.meta
+        return {"source_key": [m["sk"]], "lang": [m["lang"]] if m.get("lang") else [], "domains": m["dom"],
+                "urlwords": m["uw"], "authorwords": m["aw"]}
+
+    def view(self) -> DocView:
+        if self.cols is not None:
+            tl, bl, pub = self.cols
+            return DocView(self.id, self.tf, {"title": tl, "body": bl}, _Keywords(self), pub)
+        m = self.meta
+        return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]}, self.keywords(), m.get("pub"))
+
+
+class Loaded:
+    """An article's stored text from tantivy's document store, with its :class:`Row`."""
+
+    __slots__ = ("row", "_d")
+
+    def __init__(self, doc: "tantivy.Document", row: Row) -> None:
+        # fields read one by one when asked for (to_dict converts every field, body included)
+        self._d = doc
+        self.row = row
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def meta(self) -> Dict[str, Any]:
+        return self.row.meta
+
+    @property
+    def published(self) -> Optional[datetime]:
+        return self.row.published
 
     def _text(self, name: str) -> str:
         raw = self._d.get_first(name)
@@ -59,53 +122,13 @@ class Loaded:
     def lang(self) -> Optional[str]:
         return self._d.get_first("lang")
 
-    @property
-    def meta(self) -> Dict[str, Any]:
-        if self._meta is None:
-            self._meta = json.loads(self._d.get_first("meta"))
-        return self._meta
-
-    @property
-    def published(self) -> Optional[datetime]:
-        us = self.cols[2] if self.cols is not None else self.meta.get("pub")
-        return from_micros(us) if us is not None else None
-
-    def tf(self, fieldname: str, term: str) -> int:
-        if self._tfs is None:
-            title, _, body = self._d.get_first("tfs").decode("utf-8", "surrogatepass").partition("\0")
-            self._tfs = (title, body)
-        return tf_of(self._tfs[0] if fieldname == "title" else self._tfs[1], term)
-
-    def counts(self, fieldname: str) -> Dict[str, int]:
-        """Every term count of a field (for related articles)."""
-        self.tf(fieldname, "")
-        packed = self._tfs[0] if fieldname == "title" else self._tfs[1]  # type: ignore[index]
-        out: Dict[str, int] = {}
-        for line in packed.split("\n"):
-            if line:
-                t, _, c = line.rpartition(" ")
-                out[t] = int(c)
-        return out
-
-    def keywords(self) -> Dict[str, Sequence[str]]:
-        m = self.meta
-        return {"source_key": [m["sk"]], "lang": [self.lang] if self.lang else [], "domains": m["dom"],
-                "urlwords": m["uw"], "authorwords": m["aw"]}
-
-    def view(self) -> DocView:
-        if self.cols is not None:
-            tl, bl, pub = self.cols
-            return DocView(self.id, self.tf, {"title": tl, "body": bl}, _Keywords(self), pub)
-        m = self.meta
-        return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]}, self.keywords(), m.get("pub"))
-
 
 class _Keywords(Mapping):
     """An article's keyword fields, decoded from its ``meta`` only if a score asks for one."""
 
     __slots__ = ("_doc", "_kw")
 
-    def __init__(self, doc: Loaded) -> None:
+    def __init__(self, doc: Row) -> None:
         self._doc = doc
         self._kw: Optional[Dict[str, Sequence[str]]] = None
 

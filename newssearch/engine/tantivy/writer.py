@@ -19,6 +19,7 @@ from ..base import IndexDoc, UpsertCounts
 from ..documents import source_key
 from .plan import micros
 from .pool import analysed
+from .rows import FOLDER as ROWS, MAX_FILES, RowStore, RowWriter, pack_record
 from .schema import document
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,6 +49,8 @@ class TantivyWriter:
         self._committed = 0
         self._replace: Set[str] = set()
         """Ids whose earlier copy (committed or from this block) an upsert must delete."""
+        self._rows: Optional[RowWriter] = None
+        """This block's records (:mod:`.rows`), started by the first article written."""
 
     def __enter__(self) -> "TantivyWriter":
         try:
@@ -63,14 +66,50 @@ class TantivyWriter:
         w, self._w = self._w, None
         if w is None:
             return
+        rows, self._rows = self._rows, None
         if exc_type is None and self.changed:
-            w.commit()
-            w.wait_merging_threads()
+            try:
+                if rows is not None:
+                    rows.commit()  # the records first: a committed article always has its record
+                w.commit()
+                w.wait_merging_threads()
+            except BaseException:
+                if rows is not None:
+                    rows.abort()
+                raise
             self.engine.committed()
+            self._fold()
             return
         self.changed = False
+        if rows is not None:
+            rows.abort()
         w.rollback()
         w.wait_merging_threads()
+
+    def _fold(self) -> None:
+        """Past MAX_FILES record files, write the live articles' records as one file (rows
+        keep their numbers; a deleted article's row is left empty) and drop the others.
+        Only this location's names change: a generation cloned before keeps its files."""
+        folder = self.engine.where / ROWS
+        store = RowStore(folder)
+        if len(store.files) <= MAX_FILES:
+            return
+        live = set(self.engine.searcher().all_rows())
+        out = RowWriter(folder, store.starts[0])
+        try:
+            for row in range(store.starts[0], store.end):
+                rec = store.record(row) if row in live else None
+                if rec is None:
+                    out.skip()
+                else:
+                    out.add(rec)
+            out.commit()  # replaces the first file (same name): the others are now covered
+        except BaseException:
+            out.abort()
+            raise
+        for f in store.files[1:]:
+            f.path.unlink(missing_ok=True)
+        self.engine.committed()
 
     @property
     def w(self) -> "tantivy.IndexWriter":
@@ -141,7 +180,10 @@ class TantivyWriter:
             for doc, done in analysed(chunked()):
                 if doc.id in self._replace:  # an earlier copy, committed or from this block
                     w.delete_documents_by_term("id", doc.id)
-                w.add_document(document(doc, done))
+                if self._rows is None:
+                    self._rows = RowWriter(self.engine.where / ROWS, RowStore(self.engine.where / ROWS).end)
+                row = self._rows.add(pack_record(doc.id, done.meta, done.tfs))
+                w.add_document(document(doc, done, row))
                 self.changed = True
         finally:
             if was_enabled:
