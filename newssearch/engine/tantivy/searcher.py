@@ -22,13 +22,13 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 import tantivy
 
-from ... import analysis, dedupe
+from ... import analysis
 from ...errors import RebuildNeeded
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
 from ..documents import date_buckets, nearest_terms, order_key
 from .compile import Compiler, filters
-from .copies import MAX_COPIES, MAX_KEY_SHARE, CopyIndex
+from .copies import CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .rows import FOLDER as ROWS, RowStore
 from .schema import FORMAT, UNDATED
@@ -416,42 +416,26 @@ class TantivySearcher:
 
     def copies(self, signatures: Sequence[Tuple[int, ...]], spec: Optional[SearchSpec] = None) -> List[List[str]]:
         """For each sketch, the ids of the indexed near-copies (as the Whoosh wing: by lookup
-        keys, a key held by more than MAX_KEY_SHARE articles ignored, the search's filters kept)."""
+        keys, a key held by more than MAX_KEY_SHARE articles ignored, the search's filters kept).
+
+        The copies come from every sketch held as arrays; with filters, one search then
+        keeps those of the copies found that pass them (most pages find none, and then
+        no search runs)."""
         out: List[List[str]] = [[] for _ in signatures]
         if not signatures or not self.n:
             return out
-        clauses = filters(self.schema, spec) if spec is not None else []
-        if clauses:
-            found = self._copies_by_query(signatures, clauses)
-        else:
-            found = self.copy_index().find(signatures)
+        found = self.copy_index().find(signatures)
+        clauses = filters(self.schema, spec) if spec is not None and found else []
         ids = self._ids([a for _n, a in found])
-        for (n, _a), cid in zip(found, ids):
+        if clauses:
+            q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "id", sorted(set(ids))))] + clauses)
+            kept = {addr_key(a) for _s, a in self.s.search(q, len(found), count=False).hits}
+            pairs = [(n, cid) for (n, a), cid in zip(found, ids) if addr_key(a) in kept]
+        else:
+            pairs = [(n, cid) for (n, _a), cid in zip(found, ids)]
+        for n, cid in pairs:
             out[n].append(cid)
         return [sorted(ids) for ids in out]
-
-    def _copies_by_query(self, signatures: Sequence[Tuple[int, ...]],
-                         clauses: List[Tuple["tantivy.Occur", "tantivy.Query"]]) -> List[Tuple[int, "tantivy.DocAddress"]]:
-        """(sketch number, address) of the filtered copies: one search for every lookup key of the page."""
-        share: Dict[int, int] = {}
-        for sig in signatures:
-            for k in sig[: dedupe.BUCKET_KEYS]:
-                if k not in share:
-                    share[k] = self.s.doc_freq("sigkeys", k)
-        # a key shared by many articles is a stock phrase, not a copy (as the Whoosh wing)
-        rare = [{k for k in sig[: dedupe.BUCKET_KEYS] if share[k] <= MAX_KEY_SHARE} for sig in signatures]
-        keys = sorted(set().union(*rare))
-        if not keys:
-            return []
-        q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "sigkeys", keys))] + clauses)
-        addrs = [a for _s, a in self.s.search(q, MAX_COPIES * len(signatures), count=False).hits]
-        found: List[Tuple[int, "tantivy.DocAddress"]] = []
-        for a, csig in zip(addrs, self.sigs(addrs)):
-            ckeys = set(csig[: dedupe.BUCKET_KEYS])
-            for n, sig in enumerate(signatures):
-                if rare[n] & ckeys and dedupe.is_near_duplicate(sig, csig):
-                    found.append((n, a))
-        return found
 
     def _ids(self, addrs: Sequence["tantivy.DocAddress"]) -> List[str]:
         """The ids of these articles (from their records)."""
