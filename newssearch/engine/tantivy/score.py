@@ -16,7 +16,7 @@ from ..documents import TITLE_BOOST
 from ..lengths import rounded_length
 from .plan import AllOf, AnyOfPlan, Butnot, Dates, Every, Keyword, Nothing, PhrasePlan, Plan, Term
 
-__all__ = ["DocView", "evaluate", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
+__all__ = ["DocView", "evaluate", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
            "phrases_of"]
 
 
@@ -35,81 +35,133 @@ class DocView:
 Idf = Callable[[str, str], float]
 
 
-def _bm25(idf: float, tf: float, dl: int, avgdl: float) -> float:
-    return idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * dl / avgdl)))
+Scorer = Callable[[DocView], Optional[float]]
+"""A compiled plan: a document's score, or None when it does not match."""
+_Part = Callable[[DocView, Dict[str, float]], Optional[float]]
+"""A compiled part of a plan, given the document and its fields' length norms."""
 
 
-def _term_score(fieldname: str, term: str, doc: DocView, idf: Idf, avgdl: Dict[str, float]) -> Optional[float]:
-    """BM25F of one term in one field of *doc*; None when the field lacks it."""
-    tf = doc.tf(fieldname, term)
-    if not tf:
-        return None
-    w = tf * (TITLE_BOOST if fieldname == "title" else 1.0)
-    dl = rounded_length(doc.lengths.get(fieldname, 0))
-    return _bm25(idf(fieldname, term), w, dl, avgdl.get(fieldname) or 1.0)
-
-
-def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
-             phrase_ok: Callable[[int, str], bool]) -> Tuple[bool, float]:
-    """(matches, Whoosh's BM25F score) of *plan* for one document.
+def scorer(plan: Plan, idf: Idf, avgdl: Dict[str, float], phrase_ok: Callable[[int, str], bool]) -> Scorer:
+    """*plan* compiled once for a window of documents: each term's idf and field boost
+    looked up here, and each document's length norm per field computed once, not per term.
+    The score is Whoosh's BM25F, ``idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * dl / avgdl)))``
+    with the title's tf doubled and dl the rounded length, computed in that order (so equal
+    to the Whoosh engine's to the last bit).
 
     *phrase_ok(key, id)* says whether phrase *key*'s positions hold in the document
     (the searcher asks tantivy once per phrase for the whole window).
     """
+    root = _compile(plan, idf, phrase_ok)
+    avg = {f: avgdl.get(f) or 1.0 for f in ("title", "body")}
+
+    def score(doc: DocView) -> Optional[float]:
+        lengths = doc.lengths
+        norms = {f: K1 * ((1 - B) + B * rounded_length(lengths.get(f, 0)) / a) for f, a in avg.items()}
+        return root(doc, norms)
+    return score
+
+
+def _compile(plan: Plan, idf: Idf, phrase_ok: Callable[[int, str], bool]) -> _Part:
     if isinstance(plan, Term):
-        s = _term_score(plan.field, plan.term, doc, idf, avgdl)
-        return s is not None, plan.weight * s if s is not None else 0.0
+        return _term(plan.field, plan.term, idf, plan.weight)
     if isinstance(plan, Keyword):
-        n = sum(1 for v in doc.keywords.get(plan.field, ()) if v == plan.value)
-        return bool(n), float(n)
+        field, value = plan.field, plan.value
+
+        def keyword(doc: DocView, _norms: Dict[str, float]) -> Optional[float]:
+            n = sum(1 for v in doc.keywords.get(field, ()) if v == value)
+            return float(n) if n else None
+        return keyword
     if isinstance(plan, Dates):
-        pub = doc.published
-        ok = pub is not None and (plan.start is None or pub >= plan.start) and (plan.end is None or pub <= plan.end)
-        return ok, 1.0 if ok else 0.0
+        start, end = plan.start, plan.end
+
+        def dates(doc: DocView, _norms: Dict[str, float]) -> Optional[float]:
+            pub = doc.published
+            ok = pub is not None and (start is None or pub >= start) and (end is None or pub <= end)
+            return 1.0 if ok else None
+        return dates
     if isinstance(plan, PhrasePlan):
-        score = 0.0
-        cand = False
-        for fieldname, slots in plan.parts:
-            fscore = 0.0
-            present = True
-            for alts in slots:
-                here = False
-                for t in alts:
-                    s = _term_score(fieldname, t, doc, idf, avgdl)
-                    if s is not None:
-                        here = True
-                        fscore += s
-                present = present and here
-            if present:
-                cand = True
-                score += fscore
-        if not cand or not phrase_ok(plan.key, doc.id):
-            return False, 0.0
-        return True, score
+        parts = [[[_term(fieldname, t, idf, None) for t in alts] for alts in slots] for fieldname, slots in plan.parts]
+        key = plan.key
+
+        def phrase(doc: DocView, norms: Dict[str, float]) -> Optional[float]:
+            score = 0.0
+            cand = False
+            for slots in parts:
+                fscore = 0.0
+                present = True
+                for alts in slots:
+                    here = False
+                    for term in alts:
+                        s = term(doc, norms)
+                        if s is not None:
+                            here = True
+                            fscore += s
+                    present = present and here
+                if present:
+                    cand = True
+                    score += fscore
+            if not cand or not phrase_ok(key, doc.id):
+                return None
+            return score
+        return phrase
     if isinstance(plan, AllOf):
-        total = 0.0
-        for kid in plan.children:
-            ok, s = evaluate(kid, doc, idf, avgdl, phrase_ok)
-            if not ok:
-                return False, 0.0
-            total += s
-        return True, total
-    if isinstance(plan, AnyOfPlan):
-        hits, total = 0, 0.0
-        for kid in plan.children:
-            ok, s = evaluate(kid, doc, idf, avgdl, phrase_ok)
-            if ok:
-                hits += 1
+        kids = [_compile(k, idf, phrase_ok) for k in plan.children]
+
+        def all_of(doc: DocView, norms: Dict[str, float]) -> Optional[float]:
+            total = 0.0
+            for kid in kids:
+                s = kid(doc, norms)
+                if s is None:
+                    return None
                 total += s
-        return (hits >= plan.need, total) if hits >= plan.need else (False, 0.0)
+            return total
+        return all_of
+    if isinstance(plan, AnyOfPlan):
+        kids = [_compile(k, idf, phrase_ok) for k in plan.children]
+        need = plan.need
+
+        def any_of(doc: DocView, norms: Dict[str, float]) -> Optional[float]:
+            hits, total = 0, 0.0
+            for kid in kids:
+                s = kid(doc, norms)
+                if s is not None:
+                    hits += 1
+                    total += s
+            return total if hits >= need else None
+        return any_of
     if isinstance(plan, Butnot):
-        ok, s = evaluate(plan.keep, doc, idf, avgdl, phrase_ok)
-        if not ok or evaluate(plan.drop, doc, idf, avgdl, phrase_ok)[0]:
-            return False, 0.0
-        return True, s
+        keep, drop = _compile(plan.keep, idf, phrase_ok), _compile(plan.drop, idf, phrase_ok)
+
+        def butnot(doc: DocView, norms: Dict[str, float]) -> Optional[float]:
+            s = keep(doc, norms)
+            return None if s is None or drop(doc, norms) is not None else s
+        return butnot
     if isinstance(plan, Every):
-        return True, 1.0
-    return False, 0.0
+        return lambda doc, norms: 1.0
+    return lambda doc, norms: None
+
+
+def _term(fieldname: str, term: str, idf: Idf, weight: Optional[float]) -> _Part:
+    """BM25F of one term in one field (times *weight* when given); None when the field lacks it."""
+    term_idf = idf(fieldname, term)
+    boost = TITLE_BOOST if fieldname == "title" else 1.0
+    k1_1 = K1 + 1
+
+    def one(doc: DocView, norms: Dict[str, float]) -> Optional[float]:
+        tf = doc.tf(fieldname, term)
+        if not tf:
+            return None
+        w = tf * boost
+        s = term_idf * ((w * k1_1) / (w + norms[fieldname]))
+        return s if weight is None else weight * s
+    return one
+
+
+def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
+             phrase_ok: Callable[[int, str], bool]) -> Tuple[bool, float]:
+    """(matches, Whoosh's BM25F score) of *plan* for one document (:func:`scorer` for many)."""
+    s = scorer(plan, idf, avgdl, phrase_ok)(doc)
+    return (False, 0.0) if s is None else (True, s)
 
 
 def whoosh_idf(n: int, df: int) -> float:

@@ -2,7 +2,7 @@
 
 A search runs the compiled tantivy query for the total, the facets and a ranking; the
 records of the ranked articles (:mod:`.rows`: id, term counts) are read in tantivy's
-order and scored again with Whoosh's BM25F (:func:`.score.evaluate`), until no later one
+order and scored again with Whoosh's BM25F (:func:`.score.scorer`), until no later one
 can reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`).
 Only a page's hits are loaded from tantivy's document store, for their text. So
 the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
@@ -32,7 +32,7 @@ from .copies import CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .rows import FOLDER as ROWS, RowStore
 from .schema import FORMAT, UNDATED
-from .score import constant_only, counts_keywords, evaluate, phrases_of, required_phrases, uniform, whoosh_idf
+from .score import constant_only, counts_keywords, phrases_of, required_phrases, scorer, uniform, whoosh_idf
 from .stored import Loaded, Row, addr_key, from_micros
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
@@ -347,11 +347,11 @@ class TantivySearcher:
             where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
             passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
         self._with_cols(loaded)
-        avgdl = self.avgdl()
+        score = scorer(plan, self.idf, self.avgdl(), lambda key, i: i in passing.get(key, ()))
         out = []
         for d in loaded:
-            _ok, score = evaluate(plan, d.view(), self.idf, avgdl, lambda key, i: i in passing.get(key, ()))
-            out.append((Candidate(d.id, score, d.published, ()), d))
+            s = score(d.view())
+            out.append((Candidate(d.id, 0.0 if s is None else s, d.published, ()), d))
         return out
 
     def _with_cols(self, loaded: Sequence[Row]) -> None:

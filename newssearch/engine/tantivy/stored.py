@@ -10,12 +10,13 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 import tantivy
 
 from .rows import unpack_record
-from .schema import tf_of
 from .score import DocView
 
 __all__ = ["Row", "Loaded", "addr_key", "from_micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NEEDLES: Dict[str, bytes] = {}
+"""Terms as the bytes that start their line in packed counts (a query looks each up ~40 times)."""
 
 
 def from_micros(us: float) -> datetime:
@@ -26,13 +27,13 @@ class Row:
     """One article's record (:mod:`.rows`): its id, ``meta`` and term counts, decoded when
     first asked for. What ranking needs; the stored text is in :class:`Loaded`."""
 
-    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_tfs", "sig", "cols")
+    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_split", "sig", "cols")
 
     def __init__(self, record: bytes, addr: "tantivy.DocAddress") -> None:
         self.id, self._meta_raw, self._tfs_raw = unpack_record(record)
         self.addr = addr
         self._meta: Optional[Dict[str, Any]] = None
-        self._tfs: Optional[Tuple[str, str]] = None
+        self._split: Optional[int] = None
         self.sig: Optional[Tuple[int, ...]] = None
         """The sketch, read from its columns when a candidate needs it (:meth:`TantivySearcher.with_sigs`)."""
         self.cols: Optional[Tuple[int, int, Optional[int]]] = None
@@ -51,17 +52,30 @@ class Row:
         return from_micros(us) if us is not None else None
 
     def tf(self, fieldname: str, term: str) -> int:
-        if self._tfs is None:
-            title, _, body = self._tfs_raw.decode("utf-8", "surrogatepass").partition("\0")
-            self._tfs = (title, body)
-        return tf_of(self._tfs[0] if fieldname == "title" else self._tfs[1], term)
+        """How often *term* is in the field, found in the packed counts (:func:`.schema.pack_tfs`)
+        as bytes: a window looks up a few terms of each article, never decoding all of them."""
+        raw = self._tfs_raw
+        if self._split is None:
+            self._split = raw.find(b"\0")
+        needle = _NEEDLES.get(term)
+        if needle is None:
+            if len(_NEEDLES) > 10_000:
+                _NEEDLES.clear()
+            needle = _NEEDLES[term] = b"\n" + term.encode("utf-8", "surrogatepass") + b" "
+        if fieldname == "title":
+            at = raw.find(needle, 0, self._split)
+        else:
+            at = raw.find(needle, self._split)
+        if at < 0:
+            return 0
+        start = at + len(needle)
+        return int(raw[start : raw.index(b"\n", start)])
 
     def counts(self, fieldname: str) -> Dict[str, int]:
         """Every term count of a field (for related articles)."""
-        self.tf(fieldname, "")
-        packed = self._tfs[0] if fieldname == "title" else self._tfs[1]  # type: ignore[index]
+        title, _, body = self._tfs_raw.decode("utf-8", "surrogatepass").partition("\0")
         out: Dict[str, int] = {}
-        for line in packed.split("\n"):
+        for line in (title if fieldname == "title" else body).split("\n"):
             if line:
                 t, _, c = line.rpartition(" ")
                 out[t] = int(c)
