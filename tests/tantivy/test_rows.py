@@ -14,7 +14,8 @@ import newssearch  # noqa: E402
 from newssearch import Article  # noqa: E402
 from newssearch.cli import main  # noqa: E402
 from newssearch.engine.tantivy import rows, writer  # noqa: E402
-from newssearch.engine.tantivy.rows import RowStore, RowWriter, pack_record, unpack_record  # noqa: E402
+from newssearch.engine.tantivy.rows import (  # noqa: E402
+    RowStore, RowWriter, pack_record, pack_text, unpack_record, unpack_text)
 from newssearch.errors import NewsSearchError  # noqa: E402
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -37,18 +38,22 @@ def page(ix, query: str):
 
 def test_records_round_trip_across_files_and_unknown_rows_read_as_none(tmp_path):
     w = RowWriter(tmp_path, 0)
-    assert w.add(pack_record("a", b'{"x":1}', b"\nstrike 2\n\0\nport 1\n")) == 0
+    text = pack_text("Strike\0 at the port", "Dockworkers — שביתה \udcff " * 50)
+    assert w.add(pack_record("a", b'{"x":1}', b"\nstrike 2\n\0\nport 1\n", text)) == 0
     assert w.skip() == 1  # an empty record: a row with nothing
-    assert w.add(pack_record("שביתה-3", b"{}", b"")) == 2
+    assert w.add(pack_record("שביתה-3", b"{}", b"", pack_text("", ""))) == 2
     w.commit()
     w2 = RowWriter(tmp_path, 3)
-    assert w2.add(pack_record("d", b"{}", b"\nx 1\n\0")) == 3
+    assert w2.add(pack_record("d", b"{}", b"\nx 1\n\0", pack_text("t", "b"))) == 3
     w2.commit()
     store = RowStore(tmp_path)
     assert store.end == 4
-    assert unpack_record(store.record(0)) == ("a", b'{"x":1}', b"\nstrike 2\n\0\nport 1\n")
+    assert unpack_record(store.record(0)) == ("a", b'{"x":1}', b"\nstrike 2\n\0\nport 1\n", text)
+    # the text comes back exactly (a NUL in the title, lone surrogates kept), and compressed
+    assert unpack_text(text) == ("Strike\0 at the port", "Dockworkers — שביתה \udcff " * 50)
+    assert len(text) < 200
     assert store.record(1) is None
-    assert unpack_record(store.record(2))[0] == "שביתה-3"
+    assert unpack_record(store.record(2))[0] == "שביתה-3" and unpack_text(unpack_record(store.record(2))[3]) == ("", "")
     assert unpack_record(store.record(3))[0] == "d"
     assert store.record(4) is None and store.record(None) is None
     assert not store.holds([0, 1]) and store.holds([0, 2, 3])
@@ -56,7 +61,7 @@ def test_records_round_trip_across_files_and_unknown_rows_read_as_none(tmp_path)
 
 def test_an_aborted_write_publishes_no_records(tmp_path):
     w = RowWriter(tmp_path, 0)
-    w.add(pack_record("a", b"{}", b""))
+    w.add(pack_record("a", b"{}", b"", pack_text("t", "b")))
     w.abort()
     assert list(tmp_path.iterdir()) == [] and RowStore(tmp_path).end == 0
 

@@ -4,15 +4,17 @@ The exact re-scoring of a search (:mod:`.score`) reads the term counts of the ~4
 articles tantivy ranks first. From tantivy's document store an article costs ~20-30 us
 (a compressed block opened, every stored field converted), so a page spent about a
 millisecond on loads alone. The records live here instead, read through ``mmap`` in
-~1-2 us: the article's id, its ``meta`` record (content hash, url, author, keyword
-values) and its packed term counts (:func:`.schema.pack_tfs`).
+~1-2 us: the article's id, its ``meta`` record (source, content hash, url, author,
+keyword values), its packed term counts (:func:`.schema.pack_tfs`) and its title and
+body, compressed together (zlib; only a page's hits decompress theirs). tantivy then
+stores nothing: it holds the terms and the columns.
 
 An article's row number is its ``row`` fast field; rows only grow, never reused. The
 records are files written once and never changed (``rows/<first row>.rows``), so a
 generation's clone hard-links them as it does tantivy's segments. A file holds its
 records, then each record's end offset (u64 little-endian), then a footer: first row,
-record count (u64 each) and a magic. A record is the lengths of the id and the meta
-(u32 each), then the id, the meta and the term counts. A writer adds one file per
+record count (u64 each) and a magic. A record is the lengths of the id, the meta and
+the term counts (u32 each), then those three and the text (:func:`pack_text`). A writer adds one file per
 commit; past :data:`MAX_FILES` files the writer folds them into one holding only the
 live articles' records (the rows of deleted or replaced articles then read as absent).
 """
@@ -22,35 +24,54 @@ import bisect
 import mmap
 import os
 import struct
+import zlib
 from array import array
 from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
 
-__all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record"]
+__all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record", "pack_text", "unpack_text"]
 
 FOLDER = "rows"
 """The records' folder inside a location (beside ``tantivy/``)."""
 SUFFIX = ".rows"
 MAGIC = b"NSROWS01"
 _FOOTER = struct.Struct("<QQ8s")
-_HEAD = struct.Struct("<II")
+_HEAD = struct.Struct("<III")
+_TEXT = struct.Struct("<I")
 _END = struct.Struct("<Q")
 MAX_FILES = 16
 """Files beyond which a writer folds them into one (each commit adds one)."""
 
 
-def pack_record(article_id: str, meta: bytes, tfs: bytes) -> bytes:
+def pack_text(title: str, body: str) -> bytes:
+    """An article's title and body as a record holds them: the title's length in bytes,
+    then both compressed together (zlib at its fastest level: ~3x smaller for news text)."""
+    t = (title or "").encode("utf-8", "surrogatepass")
+    b = (body or "").encode("utf-8", "surrogatepass")
+    return _TEXT.pack(len(t)) + zlib.compress(t + b, 1)
+
+
+def unpack_text(blob: bytes) -> Tuple[str, str]:
+    """(title, body) of a :func:`pack_text` blob."""
+    (n_title,) = _TEXT.unpack_from(blob)
+    raw = zlib.decompress(blob[_TEXT.size:])
+    return raw[:n_title].decode("utf-8", "surrogatepass"), raw[n_title:].decode("utf-8", "surrogatepass")
+
+
+def pack_record(article_id: str, meta: bytes, tfs: bytes, text: bytes) -> bytes:
+    """A record: *meta* (JSON), *tfs* (packed term counts) and *text* (:func:`pack_text`)."""
     raw_id = article_id.encode("utf-8", "surrogatepass")
-    return _HEAD.pack(len(raw_id), len(meta)) + raw_id + meta + tfs
+    return _HEAD.pack(len(raw_id), len(meta), len(tfs)) + raw_id + meta + tfs + text
 
 
-def unpack_record(rec: bytes) -> Tuple[str, bytes, bytes]:
-    """(id, meta, term counts) of a record."""
-    n_id, n_meta = _HEAD.unpack_from(rec)
+def unpack_record(rec: bytes) -> Tuple[str, bytes, bytes, bytes]:
+    """(id, meta, term counts, text) of a record."""
+    n_id, n_meta, n_tfs = _HEAD.unpack_from(rec)
     start = _HEAD.size
     mid = start + n_id
     end = mid + n_meta
-    return rec[start:mid].decode("utf-8", "surrogatepass"), rec[mid:end], rec[end:]
+    text = end + n_tfs
+    return rec[start:mid].decode("utf-8", "surrogatepass"), rec[mid:end], rec[end:text], rec[text:]
 
 
 class _File:

@@ -26,12 +26,13 @@ import tantivy
 from ... import analysis, dedupe
 from ..base import IndexDoc
 from .plan import clip, micros
+from .rows import pack_text
 
 __all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_tfs", "tf_of"]
 
 FORMAT = 2
 """Version of this layout; a change makes existing tantivy indexes 'rebuild needed'
-(2: ``meta`` and term counts moved from the document store to the row records)."""
+(2: the text, ``meta`` and term counts moved from the document store to the row records)."""
 UNDATED = -(1 << 62)
 """The sort keys of an undated article: below every date, so it comes last either way."""
 
@@ -44,14 +45,12 @@ Field = Union[str, List[Tuple[str, int]]]
 
 def build_schema() -> "tantivy.Schema":
     b = tantivy.SchemaBuilder()
-    b.add_text_field("id", stored=True, fast=True, tokenizer_name="raw")
+    # nothing is stored in tantivy: an article's text and record are in rows/ (:mod:`.rows`)
+    b.add_text_field("id", fast=True, tokenizer_name="raw")
     b.add_text_field("title", tokenizer_name="whitespace", index_option="position")
     b.add_text_field("body", tokenizer_name="whitespace", index_option="position")
-    # the article's text, stored only (the fields above index our terms)
-    b.add_bytes_field("ttext", stored=True)
-    b.add_bytes_field("btext", stored=True)
-    b.add_text_field("source", stored=True, fast=True, tokenizer_name="raw")
-    b.add_text_field("lang", stored=True, fast=True, tokenizer_name="raw")
+    b.add_text_field("source", fast=True, tokenizer_name="raw")
+    b.add_text_field("lang", fast=True, tokenizer_name="raw")
     # the host and its parent domains: a column too, as source and lang are (a multi-valued
     # fast field), so a domain can be counted or sorted on without loading articles
     b.add_text_field("domains", fast=True, tokenizer_name="raw", index_option="basic")
@@ -100,6 +99,9 @@ class Analysed:
     meta: bytes
     tfs: bytes
     sig: Tuple[int, ...]
+    text: bytes
+    """The title and body as the record keeps them (:func:`.rows.pack_text`, compressed here
+    on a worker)."""
 
 
 def _field(text: str, lang: Optional[str], *, twice: bool) -> Tuple[Field, List[str], Dict[str, int], List[str]]:
@@ -127,14 +129,15 @@ def analyse(doc: IndexDoc) -> Analysed:
     body, bterms, bcounts, bwords = _field(doc.body, doc.lang, twice=False)
     sig = tuple(doc.signature) if doc.signature is not None else tuple(dedupe.signature_of_words(twords + bwords))
     meta = {
-        "chash": doc.chash, "sk": doc.source_key, "lang": doc.lang, "url": doc.url, "author": doc.author,
+        "chash": doc.chash, "src": doc.source, "sk": doc.source_key, "lang": doc.lang, "url": doc.url,
+        "author": doc.author,
         "pub": micros(doc.published) if doc.published is not None else None,
         "dom": list(doc.domains), "uw": list(doc.url_words), "aw": list(doc.author_words),
         "tl": len(tterms), "bl": len(bterms),
     }
     raw = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     tfs = (pack_tfs(tcounts) + "\0" + pack_tfs(bcounts)).encode("utf-8", "surrogatepass")
-    return Analysed(title, body, len(tterms), len(bterms), raw, tfs, sig)
+    return Analysed(title, body, len(tterms), len(bterms), raw, tfs, sig, pack_text(doc.title, doc.body))
 
 
 def _add_text(d: "tantivy.Document", name: str, value: Field) -> None:
@@ -147,13 +150,11 @@ def _add_text(d: "tantivy.Document", name: str, value: Field) -> None:
 
 def document(doc: IndexDoc, a: Analysed, row: int) -> "tantivy.Document":
     """The tantivy document of an article and what analysing it gave; *row* numbers its
-    record (:mod:`.rows`), which holds the ``meta`` and term counts."""
+    record (:mod:`.rows`), which holds the text, ``meta`` and term counts."""
     d = tantivy.Document()
     d.add_text("id", doc.id)
     _add_text(d, "title", a.title)
     _add_text(d, "body", a.body)
-    d.add_bytes("ttext", (doc.title or "").encode("utf-8", "surrogatepass"))
-    d.add_bytes("btext", (doc.body or "").encode("utf-8", "surrogatepass"))
     d.add_text("source", doc.source)
     if doc.lang:
         d.add_text("lang", doc.lang)

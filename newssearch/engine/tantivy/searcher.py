@@ -4,7 +4,7 @@ A search runs the compiled tantivy query for the total, the facets and a ranking
 records of the ranked articles (:mod:`.rows`: id, term counts) are read in tantivy's
 order and scored again with Whoosh's BM25F (:func:`.score.scorer`), until no later one
 can reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`).
-Only a page's hits are loaded from tantivy's document store, for their text. So
+A page's hits decompress their text from the same records. So
 the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
 Date orders are exact: a descending sort on a fast field, the articles sharing the last
 date of the window read by id. Copies of a page's hits come from every sketch held as
@@ -33,7 +33,7 @@ from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .rows import FOLDER as ROWS, RowStore
 from .schema import FORMAT, UNDATED
 from .score import constant_only, counts_keywords, phrases_of, required_phrases, scorer, uniform, whoosh_idf
-from .stored import Loaded, Row, addr_key, from_micros
+from .stored import Row, addr_key, from_micros
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
 
@@ -49,7 +49,7 @@ CHUNK = 16
 MORE_LIKE_TERMS = 20
 MAX_BUCKETS = 65_000
 CACHE = 4_096
-"""Records and loaded articles kept per searcher (a page's hits are ranked, then fetched)."""
+"""Records kept per searcher (a page's hits are ranked, then fetched)."""
 DAY_US = 86_400 * 1_000_000
 
 Occur = tantivy.Occur
@@ -75,7 +75,6 @@ class TantivySearcher:
         """Records read, by address."""
         self._row_of: Dict[str, Row] = {}
         """The same, by id."""
-        self._loaded: Dict[str, Loaded] = {}
         self._copy_index: Optional[CopyIndex] = None
         self._exact_window = False
 
@@ -152,7 +151,6 @@ class TantivySearcher:
             if len(cache) > CACHE:
                 cache.clear()
                 self._row_of.clear()
-                self._loaded.clear()
             store = self.store
             for a, row in zip(todo, self.s.fast_field_values("row", todo)):
                 rec = store.record(row)
@@ -162,16 +160,6 @@ class TantivySearcher:
                 r = cache[addr_key(a)] = Row(rec, a)
                 self._row_of[r.id] = r
         return [cache[addr_key(a)] for a in addrs]
-
-    def _load(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Loaded]:
-        """These articles with their stored text (those loaded before from the cache)."""
-        out = []
-        for r in self._records(addrs):
-            d = self._loaded.get(r.id)
-            if d is None:
-                d = self._loaded[r.id] = Loaded(self.s.doc(r.addr), r)
-            out.append(d)
-        return out
 
     def _addrs_of(self, ids: Sequence[str]) -> Dict[str, "tantivy.DocAddress"]:
         """The address of each of these ids that is live (one search for those not seen yet)."""
@@ -189,17 +177,13 @@ class TantivySearcher:
                 out[r.id] = r.addr
         return out
 
-    def _rows_by_ids(self, ids: Sequence[str]) -> Dict[str, Row]:
+    def _by_ids(self, ids: Sequence[str]) -> Dict[str, Row]:
         addrs = self._addrs_of(ids)
         return {r.id: r for r in self._records(list(addrs.values()))}
 
-    def _by_ids(self, ids: Sequence[str]) -> Dict[str, Loaded]:
-        addrs = self._addrs_of(ids)
-        return {d.id: d for d in self._load(list(addrs.values()))}
-
     def metas(self, ids: Sequence[str]) -> Dict[str, Dict[str, Any]]:
         """The stored ``meta`` record (content hash...) of each known id (for the writer)."""
-        return {i: r.meta for i, r in self._rows_by_ids(ids).items()}
+        return {i: r.meta for i, r in self._by_ids(ids).items()}
 
     # ------------------------------------------------------------ compiling
 
@@ -408,7 +392,7 @@ class TantivySearcher:
         return out
 
     def signature(self, article_id: str) -> Optional[Tuple[int, ...]]:
-        r = self._rows_by_ids([article_id]).get(article_id)
+        r = self._by_ids([article_id]).get(article_id)
         if r is None:
             return None
         self.with_sigs([r])
@@ -442,7 +426,7 @@ class TantivySearcher:
         return [r.id for r in self._records(addrs)]
 
     def more_like(self, article_id: str, spec: SearchSpec) -> Optional[EngineAnswer]:
-        d = self._rows_by_ids([article_id]).get(article_id)
+        d = self._by_ids([article_id]).get(article_id)
         if d is None:
             return None
         tf: Dict[str, int] = {}
@@ -482,7 +466,7 @@ class TantivySearcher:
         q = Q.boolean_query([(Occur.Should, Q.term_query(self.schema, "title", term)),
                              (Occur.Should, Q.term_query(self.schema, "body", term))])
         hits = self.s.search(q, 1, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
-        for d in self._load([a for _k, a in hits]):
+        for d in self._records([a for _k, a in hits]):
             for text in (d.title, d.body):
                 for t, _pos, start, end in analysis.analyze(text, lang=d.lang):
                     if t == term:
@@ -562,7 +546,7 @@ class TantivySearcher:
         if not self.n:
             return None
         hits = self.s.search(Q.all_query(), 1, count=False, order_by_field="id", order=tantivy.Order.Asc).hits
-        for d in self._load([a for _k, a in hits]):
+        for d in self._records([a for _k, a in hits]):
             terms = analysis.query_terms(f"{d.title} {d.body[:300]}", lang=d.lang)
             if not terms:
                 return True

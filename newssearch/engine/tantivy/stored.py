@@ -1,5 +1,5 @@
-"""An article as the searcher reads it: its record (:mod:`.rows`) for ranking, tantivy's
-stored text for a page; each field decoded when first asked for."""
+"""An article as the searcher reads it from its record (:mod:`.rows`): each part decoded
+when first asked for."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,10 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import tantivy
 
-from .rows import unpack_record
+from .rows import unpack_record, unpack_text
 from .score import DocView
 
-__all__ = ["Row", "Loaded", "addr_key", "from_micros"]
+__all__ = ["Row", "addr_key", "from_micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NEEDLES: Dict[str, bytes] = {}
@@ -24,13 +24,14 @@ def from_micros(us: float) -> datetime:
 
 
 class Row:
-    """One article's record (:mod:`.rows`): its id, ``meta`` and term counts, decoded when
-    first asked for. What ranking needs; the stored text is in :class:`Loaded`."""
+    """One article's record (:mod:`.rows`): its id, ``meta``, term counts and text, each
+    decoded when first asked for (ranking reads the term counts, a page the text)."""
 
-    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_split", "sig", "cols")
+    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_split", "_text_raw", "_text", "sig", "cols")
 
     def __init__(self, record: bytes, addr: "tantivy.DocAddress") -> None:
-        self.id, self._meta_raw, self._tfs_raw = unpack_record(record)
+        self.id, self._meta_raw, self._tfs_raw, self._text_raw = unpack_record(record)
+        self._text: Optional[Tuple[str, str]] = None
         self.addr = addr
         self._meta: Optional[Dict[str, Any]] = None
         self._split: Optional[int] = None
@@ -50,6 +51,26 @@ class Row:
     def published(self) -> Optional[datetime]:
         us = self.cols[2] if self.cols is not None else self.meta.get("pub")
         return from_micros(us) if us is not None else None
+
+    @property
+    def title(self) -> str:
+        if self._text is None:
+            self._text = unpack_text(self._text_raw)
+        return self._text[0]
+
+    @property
+    def body(self) -> str:
+        if self._text is None:
+            self._text = unpack_text(self._text_raw)
+        return self._text[1]
+
+    @property
+    def source(self) -> str:
+        return self.meta.get("src") or ""
+
+    @property
+    def lang(self) -> Optional[str]:
+        return self.meta.get("lang")
 
     def tf(self, fieldname: str, term: str) -> int:
         """How often *term* is in the field, found in the packed counts (:func:`.schema.pack_tfs`)
@@ -92,49 +113,6 @@ class Row:
             return DocView(self.id, self.tf, {"title": tl, "body": bl}, _Keywords(self), pub)
         m = self.meta
         return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]}, self.keywords(), m.get("pub"))
-
-
-class Loaded:
-    """An article's stored text from tantivy's document store, with its :class:`Row`."""
-
-    __slots__ = ("row", "_d")
-
-    def __init__(self, doc: "tantivy.Document", row: Row) -> None:
-        # fields read one by one when asked for (to_dict converts every field, body included)
-        self._d = doc
-        self.row = row
-
-    @property
-    def id(self) -> str:
-        return self.row.id
-
-    @property
-    def meta(self) -> Dict[str, Any]:
-        return self.row.meta
-
-    @property
-    def published(self) -> Optional[datetime]:
-        return self.row.published
-
-    def _text(self, name: str) -> str:
-        raw = self._d.get_first(name)
-        return raw.decode("utf-8", "surrogatepass") if raw else ""
-
-    @property
-    def title(self) -> str:
-        return self._text("ttext")
-
-    @property
-    def body(self) -> str:
-        return self._text("btext")
-
-    @property
-    def source(self) -> str:
-        return self._d.get_first("source") or ""
-
-    @property
-    def lang(self) -> Optional[str]:
-        return self._d.get_first("lang")
 
 
 class _Keywords(Mapping):

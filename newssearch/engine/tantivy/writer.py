@@ -182,7 +182,7 @@ class TantivyWriter:
                     w.delete_documents_by_term("id", doc.id)
                 if self._rows is None:
                     self._rows = RowWriter(self.engine.where / ROWS, RowStore(self.engine.where / ROWS).end)
-                row = self._rows.add(pack_record(doc.id, done.meta, done.tfs))
+                row = self._rows.add(pack_record(doc.id, done.meta, done.tfs, done.text))
                 w.add_document(document(doc, done, row))
                 self.changed = True
         finally:
