@@ -49,9 +49,8 @@ def test_records_round_trip_across_files_and_unknown_rows_read_as_none(tmp_path)
     store = RowStore(tmp_path)
     assert store.end == 4
     assert unpack_record(store.record(0)) == ("a", b'{"x":1}', b"\nstrike 2\n\0\nport 1\n", text)
-    # the text comes back exactly (a NUL in the title, lone surrogates kept), and compressed
+    # the text comes back exactly (a NUL in the title, lone surrogates kept)
     assert unpack_text(text) == ("Strike\0 at the port", "Dockworkers — שביתה \udcff " * 50)
-    assert len(text) < 200
     assert store.record(1) is None
     assert unpack_record(store.record(2))[0] == "שביתה-3" and unpack_text(unpack_record(store.record(2))[3]) == ("", "")
     assert unpack_record(store.record(3))[0] == "d"

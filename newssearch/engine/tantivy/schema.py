@@ -100,8 +100,7 @@ class Analysed:
     tfs: bytes
     sig: Tuple[int, ...]
     text: bytes
-    """The title and body as the record keeps them (:func:`.rows.pack_text`, compressed here
-    on a worker)."""
+    """The title and body as the record keeps them (:func:`.rows.pack_text`)."""
 
 
 def _field(text: str, lang: Optional[str], *, twice: bool) -> Tuple[Field, List[str], Dict[str, int], List[str]]:
