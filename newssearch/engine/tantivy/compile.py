@@ -47,6 +47,25 @@ def _any(queries: List["tantivy.Query"]) -> "tantivy.Query":
     return queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Should, q) for q in queries])
 
 
+FEW_TERMS = 64
+"""Up to this many values, "any of these terms" is a disjunction of term queries, past it a
+term set: tantivy's term set reads every posting of its terms into a bit set first (~270 us
+for a source held by 50,000 articles), where a disjunction skips along the other clauses
+(~16 us); 40 ids: 335 vs 69 us."""
+
+
+def one_of(schema, fieldname: str, values: Sequence[str]) -> "tantivy.Query":  # noqa: ANN001
+    """Documents holding any of *values* in *fieldname* (a raw, untokenized field)."""
+    values = list(values)
+    if len(values) > FEW_TERMS:
+        return Q.term_set_query(schema, fieldname, values)
+    if not values:
+        return Q.empty_query()
+    if len(values) == 1:
+        return Q.term_query(schema, fieldname, values[0])
+    return Q.boolean_query([(Occur.Should, Q.term_query(schema, fieldname, v)) for v in values])
+
+
 def filters(schema, spec: SearchSpec) -> List[Tuple["tantivy.Occur", "tantivy.Query"]]:  # noqa: ANN001
     """A search's filters as clauses scoring nothing (Must) and exclusions (MustNot)."""
     out: List[Tuple["tantivy.Occur", "tantivy.Query"]] = []
@@ -55,7 +74,7 @@ def filters(schema, spec: SearchSpec) -> List[Tuple["tantivy.Occur", "tantivy.Qu
         out.append((Occur.Must, Q.const_score_query(q, 0.0)))
 
     def terms(fieldname: str, values: Sequence[str]) -> "tantivy.Query":
-        return Q.term_set_query(schema, fieldname, list(values))
+        return one_of(schema, fieldname, values)
 
     if spec.sources:
         keep(terms("source_key", [source_key(s) for s in spec.sources]))

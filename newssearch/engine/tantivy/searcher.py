@@ -27,7 +27,7 @@ from ...errors import RebuildNeeded
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
 from ..documents import date_buckets, nearest_terms, order_key
-from .compile import Compiler, filters
+from .compile import Compiler, filters, one_of
 from .copies import CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .rows import FOLDER as ROWS, RowStore
@@ -172,7 +172,7 @@ class TantivySearcher:
             else:
                 todo.append(i)
         if todo and self.n:
-            hits = self.s.search(Q.term_set_query(self.schema, "id", list(todo)), len(todo), count=False).hits
+            hits = self.s.search(one_of(self.schema, "id", todo), len(todo), count=False).hits
             for r in self._records([a for _s, a in hits]):
                 out[r.id] = r.addr
         return out
@@ -327,7 +327,7 @@ class TantivySearcher:
                 passing[ph.key] = set(ids)
                 continue
             q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
-                                 (Occur.Must, Q.term_set_query(self.schema, "id", ids))])
+                                 (Occur.Must, one_of(self.schema, "id", ids))])
             where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
             passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
         self._with_cols(loaded)
@@ -412,7 +412,7 @@ class TantivySearcher:
         clauses = filters(self.schema, spec) if spec is not None and found else []
         ids = self._ids([a for _n, a in found])
         if clauses:
-            q = Q.boolean_query([(Occur.Must, Q.term_set_query(self.schema, "id", sorted(set(ids))))] + clauses)
+            q = Q.boolean_query([(Occur.Must, one_of(self.schema, "id", sorted(set(ids))))] + clauses)
             kept = {addr_key(a) for _s, a in self.s.search(q, len(found), count=False).hits}
             pairs = [(n, cid) for (n, a), cid in zip(found, ids) if addr_key(a) in kept]
         else:
@@ -514,9 +514,9 @@ class TantivySearcher:
             return []
         clauses = []
         if ids is not None:
-            clauses.append((Occur.Must, Q.term_set_query(self.schema, "id", list(ids))))
+            clauses.append((Occur.Must, one_of(self.schema, "id", list(ids))))
         if source_keys:
-            clauses.append((Occur.Must, Q.term_set_query(self.schema, "source_key", list(source_keys))))
+            clauses.append((Occur.Must, one_of(self.schema, "source_key", list(source_keys))))
         if before is not None:
             clauses.append((Occur.Must, Q.range_query(self.schema, "published", tantivy.FieldType.Integer, None,
                                                       before, include_upper=False)))
