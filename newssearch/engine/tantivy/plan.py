@@ -13,7 +13,7 @@ to give the score the Whoosh engine gives (:mod:`.score`). Nothing here imports 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ... import analysis
@@ -32,11 +32,13 @@ def clip(term: str) -> str:
     return "".join(term.split()) if (" " in term or "\t" in term or "\n" in term) else term
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICRO = timedelta(microseconds=1)
+
+
 def micros(when: datetime) -> int:
     """Microseconds since 1970 UTC of an aware datetime (exact, unlike a float timestamp)."""
-    from datetime import timedelta, timezone
-
-    return (when - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    return (when - _EPOCH) // _MICRO
 
 
 # ---------------------------------------------------------------------------- plan nodes

@@ -136,7 +136,7 @@ class RowWriter:
         self.first = first
         self.path = folder / f"{first:016d}{SUFFIX}"
         self.tmp = folder / f"{first:016d}.tmp"
-        self._f = open(self.tmp, "wb")
+        self._f = open(self.tmp, "wb", buffering=1 << 20)  # records are ~5 KB: few, large writes
         self._ends = array("Q")
         self._pos = 0
 
