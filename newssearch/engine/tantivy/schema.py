@@ -26,7 +26,6 @@ import tantivy
 from ... import analysis, dedupe
 from ..base import IndexDoc
 from .plan import clip, micros
-from .rows import pack_text
 
 __all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_tfs", "tf_of"]
 
@@ -99,8 +98,6 @@ class Analysed:
     meta: bytes
     tfs: bytes
     sig: Tuple[int, ...]
-    text: bytes
-    """The title and body as the record keeps them (:func:`.rows.pack_text`)."""
 
 
 def _field(text: str, lang: Optional[str], *, twice: bool) -> Tuple[Field, List[str], Dict[str, int], List[str]]:
@@ -136,7 +133,7 @@ def analyse(doc: IndexDoc) -> Analysed:
     }
     raw = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     tfs = (pack_tfs(tcounts) + "\0" + pack_tfs(bcounts)).encode("utf-8", "surrogatepass")
-    return Analysed(title, body, len(tterms), len(bterms), raw, tfs, sig, pack_text(doc.title, doc.body))
+    return Analysed(title, body, len(tterms), len(bterms), raw, tfs, sig)
 
 
 def _add_text(d: "tantivy.Document", name: str, value: Field) -> None:

@@ -19,7 +19,7 @@ from ..base import IndexDoc, UpsertCounts
 from ..documents import source_key
 from .plan import micros
 from .pool import analysed
-from .rows import FOLDER as ROWS, MAX_FILES, RowStore, RowWriter, pack_record
+from .rows import FOLDER as ROWS, MAX_FILES, RowStore, RowWriter, pack_record, pack_text
 from .schema import document
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,7 +182,8 @@ class TantivyWriter:
                     w.delete_documents_by_term("id", doc.id)
                 if self._rows is None:
                     self._rows = RowWriter(self.engine.where / ROWS, RowStore(self.engine.where / ROWS).end)
-                row = self._rows.add(pack_record(doc.id, done.meta, done.tfs, done.text))
+                # the text is packed here, where the article is: a worker sending it back costs more
+                row = self._rows.add(pack_record(doc.id, done.meta, done.tfs, pack_text(doc.title, doc.body)))
                 w.add_document(document(doc, done, row))
                 self.changed = True
         finally:
