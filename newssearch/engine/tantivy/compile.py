@@ -4,7 +4,7 @@ The tantivy query picks the candidates and ranks them close to Whoosh's BM25F: e
 scored term is boosted by the ratio of Whoosh's idf to tantivy's (the two BM25s then
 differ only in how they round field lengths), keyword and date clauses score 1 as
 Whoosh scores them, filters score nothing. The searcher re-scores the ranked window
-exactly (:func:`.score.evaluate`).
+exactly (:func:`.score.scorer`).
 
 Phrases: tantivy's phrase query takes one term per offset and, with a slop, also
 accepts words out of order; ours are ordered, each word within *slop* positions of the

@@ -9,27 +9,37 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 from ..arrays import B, K1
 from ..documents import TITLE_BOOST
 from ..lengths import rounded_length
 from .plan import AllOf, AnyOfPlan, Butnot, Dates, Every, Keyword, Nothing, PhrasePlan, Plan, Term
 
-__all__ = ["DocView", "evaluate", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
+__all__ = ["DocView", "norms_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
            "phrases_of"]
 
 
 @dataclass
 class DocView:
-    """What a candidate's score needs: term frequencies, lengths and keyword fields."""
+    """What a candidate's score needs (the searcher's :class:`.stored.Row` has the same
+    attributes): term frequencies, length norms and keyword fields."""
 
     id: str
     tf: Callable[[str, str], int]
     """(field, term) -> how often the term is in the field."""
-    lengths: Dict[str, int]
+    norms: Dict[str, float]
+    """field -> its BM25 length norm (:func:`norms_of`)."""
     keywords: Mapping[str, Sequence[str]]
-    published: Optional[int]
+    pub: Optional[int]
+    """Publication time in microseconds, None when undated."""
+
+
+def norms_of(title_len: int, body_len: int, avgdl: Dict[str, float]) -> Dict[str, float]:
+    """Each field's ``k1 * ((1 - b) + b * dl / avgdl)`` with dl the rounded length: the part
+    of BM25's denominator one article has for every term (computed once an article)."""
+    return {"title": K1 * ((1 - B) + B * rounded_length(title_len) / (avgdl.get("title") or 1.0)),
+            "body": K1 * ((1 - B) + B * rounded_length(body_len) / (avgdl.get("body") or 1.0))}
 
 
 Idf = Callable[[str, str], float]
@@ -41,9 +51,9 @@ _Part = Callable[[DocView, Dict[str, float]], Optional[float]]
 """A compiled part of a plan, given the document and its fields' length norms."""
 
 
-def scorer(plan: Plan, idf: Idf, avgdl: Dict[str, float], phrase_ok: Callable[[int, str], bool]) -> Scorer:
+def scorer(plan: Plan, idf: Idf, phrase_ok: Callable[[int, str], bool]) -> Scorer:
     """*plan* compiled once for a window of documents: each term's idf and field boost
-    looked up here, and each document's length norm per field computed once, not per term.
+    looked up here, each document's length norms computed once (:func:`norms_of`).
     The score is Whoosh's BM25F, ``idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * dl / avgdl)))``
     with the title's tf doubled and dl the rounded length, computed in that order (so equal
     to the Whoosh engine's to the last bit).
@@ -52,13 +62,7 @@ def scorer(plan: Plan, idf: Idf, avgdl: Dict[str, float], phrase_ok: Callable[[i
     (the searcher asks tantivy once per phrase for the whole window).
     """
     root = _compile(plan, idf, phrase_ok)
-    avg = {f: avgdl.get(f) or 1.0 for f in ("title", "body")}
-
-    def score(doc: DocView) -> Optional[float]:
-        lengths = doc.lengths
-        norms = {f: K1 * ((1 - B) + B * rounded_length(lengths.get(f, 0)) / a) for f, a in avg.items()}
-        return root(doc, norms)
-    return score
+    return lambda doc: root(doc, doc.norms)
 
 
 def _compile(plan: Plan, idf: Idf, phrase_ok: Callable[[int, str], bool]) -> _Part:
@@ -75,7 +79,7 @@ def _compile(plan: Plan, idf: Idf, phrase_ok: Callable[[int, str], bool]) -> _Pa
         start, end = plan.start, plan.end
 
         def dates(doc: DocView, _norms: Dict[str, float]) -> Optional[float]:
-            pub = doc.published
+            pub = doc.pub
             ok = pub is not None and (start is None or pub >= start) and (end is None or pub <= end)
             return 1.0 if ok else None
         return dates
@@ -155,13 +159,6 @@ def _term(fieldname: str, term: str, idf: Idf, weight: Optional[float]) -> _Part
         s = term_idf * ((w * k1_1) / (w + norms[fieldname]))
         return s if weight is None else weight * s
     return one
-
-
-def evaluate(plan: Plan, doc: DocView, idf: Idf, avgdl: Dict[str, float],
-             phrase_ok: Callable[[int, str], bool]) -> Tuple[bool, float]:
-    """(matches, Whoosh's BM25F score) of *plan* for one document (:func:`scorer` for many)."""
-    s = scorer(plan, idf, avgdl, phrase_ok)(doc)
-    return (False, 0.0) if s is None else (True, s)
 
 
 def whoosh_idf(n: int, df: int) -> float:

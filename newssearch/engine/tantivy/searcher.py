@@ -32,7 +32,7 @@ from .copies import CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .rows import FOLDER as ROWS, RowStore
 from .schema import FORMAT, UNDATED
-from .score import constant_only, counts_keywords, phrases_of, required_phrases, scorer, uniform, whoosh_idf
+from .score import constant_only, counts_keywords, norms_of, phrases_of, required_phrases, scorer, uniform, whoosh_idf
 from .stored import Row, addr_key, from_micros
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
@@ -331,24 +331,26 @@ class TantivySearcher:
             where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
             passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
         self._with_cols(loaded)
-        score = scorer(plan, self.idf, self.avgdl(), lambda key, i: i in passing.get(key, ()))
+        score = scorer(plan, self.idf, lambda key, i: i in passing.get(key, ()))
         out = []
         for d in loaded:
-            s = score(d.view())
+            s = score(d)
             out.append((Candidate(d.id, 0.0 if s is None else s, d.published, ()), d))
         return out
 
     def _with_cols(self, loaded: Sequence[Row]) -> None:
         """Read the lengths and dates of these articles from their columns (three reads for
-        all, where each article's ``meta`` would be decoded on its own)."""
+        all, where each article's ``meta`` would be decoded on its own), and their length norms."""
         todo = [d for d in loaded if d.cols is None]
         if not todo:
             return
         addrs = [d.addr for d in todo]
         cols = zip(self.s.fast_field_values("tlen", addrs), self.s.fast_field_values("blen", addrs),
                    self.s.fast_field_values("newest", addrs))
+        avgdl = self.avgdl()
         for d, (tl, bl, newest) in zip(todo, cols):
             d.cols = (tl or 0, bl or 0, None if newest is None or newest == UNDATED else newest)
+            d.norms = norms_of(d.cols[0], d.cols[1], avgdl)
 
     def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
         r = self.s.aggregate(query, {"a": {"terms": {"field": fieldname, "size": MAX_BUCKETS}}})

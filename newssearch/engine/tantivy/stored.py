@@ -10,7 +10,6 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 import tantivy
 
 from .rows import unpack_record, unpack_text
-from .score import DocView
 
 __all__ = ["Row", "addr_key", "from_micros"]
 
@@ -27,7 +26,8 @@ class Row:
     """One article's record (:mod:`.rows`): its id, ``meta``, term counts and text, each
     decoded when first asked for (ranking reads the term counts, a page the text)."""
 
-    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_split", "_text_raw", "_text", "sig", "cols")
+    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_split", "_text_raw", "_text", "sig", "cols",
+                 "norms", "_kw")
 
     def __init__(self, record: bytes, addr: "tantivy.DocAddress") -> None:
         self.id, self._meta_raw, self._tfs_raw, self._text_raw = unpack_record(record)
@@ -40,6 +40,9 @@ class Row:
         self.cols: Optional[Tuple[int, int, Optional[int]]] = None
         """(title length, body length, publication time in us or None) from the columns, when
         the searcher read them (a score then decodes no ``meta``: :meth:`TantivySearcher._rescore`)."""
+        self.norms: Dict[str, float] = {}
+        """Each field's BM25 length norm (:func:`.score.norms_of`), set with :attr:`cols`."""
+        self._kw: Optional[_Keywords] = None
 
     @property
     def meta(self) -> Dict[str, Any]:
@@ -102,17 +105,22 @@ class Row:
                 out[t] = int(c)
         return out
 
-    def keywords(self) -> Dict[str, Sequence[str]]:
+    @property
+    def pub(self) -> Optional[int]:
+        """Publication time in microseconds (None when undated), as a score compares it."""
+        return self.cols[2] if self.cols is not None else self.meta.get("pub")
+
+    @property
+    def keywords(self) -> Mapping[str, Sequence[str]]:
+        """The keyword fields a score may ask for, decoded from ``meta`` only then."""
+        if self._kw is None:
+            self._kw = _Keywords(self)
+        return self._kw
+
+    def keyword_values(self) -> Dict[str, Sequence[str]]:
         m = self.meta
         return {"source_key": [m["sk"]], "lang": [m["lang"]] if m.get("lang") else [], "domains": m["dom"],
                 "urlwords": m["uw"], "authorwords": m["aw"]}
-
-    def view(self) -> DocView:
-        if self.cols is not None:
-            tl, bl, pub = self.cols
-            return DocView(self.id, self.tf, {"title": tl, "body": bl}, _Keywords(self), pub)
-        m = self.meta
-        return DocView(self.id, self.tf, {"title": m["tl"], "body": m["bl"]}, self.keywords(), m.get("pub"))
 
 
 class _Keywords(Mapping):
@@ -126,7 +134,7 @@ class _Keywords(Mapping):
 
     def _all(self) -> Dict[str, Sequence[str]]:
         if self._kw is None:
-            self._kw = self._doc.keywords()
+            self._kw = self._doc.keyword_values()
         return self._kw
 
     def __getitem__(self, name: str) -> Sequence[str]:
