@@ -29,7 +29,8 @@ from array import array
 from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
 
-__all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record", "pack_text", "unpack_text"]
+__all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record", "layout", "pack_text",
+           "unpack_text"]
 
 FOLDER = "rows"
 """The records' folder inside a location (beside ``tantivy/``)."""
@@ -39,6 +40,7 @@ _FOOTER = struct.Struct("<QQ8s")
 _HEAD = struct.Struct("<III")
 _TEXT = struct.Struct("<I")
 _END = struct.Struct("<Q")
+_ENDS = struct.Struct("<QQ")
 MAX_FILES = 16
 """Files beyond which a writer folds them into one (each commit adds one)."""
 
@@ -63,14 +65,19 @@ def pack_record(article_id: str, meta: bytes, tfs: bytes, text: bytes) -> bytes:
     return _HEAD.pack(len(raw_id), len(meta), len(tfs)) + raw_id + meta + tfs + text
 
 
+def layout(rec: bytes) -> Tuple[str, int, int, int]:
+    """(id, where the meta starts, where the term counts start, where the text starts) of a
+    record: its parts can then be read in place."""
+    n_id, n_meta, n_tfs = _HEAD.unpack_from(rec)
+    mid = _HEAD.size + n_id
+    end = mid + n_meta
+    return rec[_HEAD.size : mid].decode("utf-8", "surrogatepass"), mid, end, end + n_tfs
+
+
 def unpack_record(rec: bytes) -> Tuple[str, bytes, bytes, bytes]:
     """(id, meta, term counts, text) of a record."""
-    n_id, n_meta, n_tfs = _HEAD.unpack_from(rec)
-    start = _HEAD.size
-    mid = start + n_id
-    end = mid + n_meta
-    text = end + n_tfs
-    return rec[start:mid].decode("utf-8", "surrogatepass"), rec[mid:end], rec[end:text], rec[text:]
+    article_id, mid, end, text = layout(rec)
+    return article_id, rec[mid:end], rec[end:text], rec[text:]
 
 
 class _File:
@@ -91,8 +98,10 @@ class _File:
             raise ValueError(f"{path.name} is cut short")
 
     def record(self, k: int) -> Optional[bytes]:
-        lo = _END.unpack_from(self.mm, self.ends_at + _END.size * (k - 1))[0] if k else 0
-        hi = _END.unpack_from(self.mm, self.ends_at + _END.size * k)[0]
+        if k:
+            lo, hi = _ENDS.unpack_from(self.mm, self.ends_at + _END.size * (k - 1))
+        else:
+            lo, hi = 0, _END.unpack_from(self.mm, self.ends_at)[0]
         return self.mm[lo:hi] if hi > lo else None
 
 

@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import tantivy
 
-from .rows import unpack_record, unpack_text
+from .rows import layout, unpack_text
 
 __all__ = ["Row", "addr_key", "from_micros"]
 
@@ -26,11 +26,13 @@ class Row:
     """One article's record (:mod:`.rows`): its id, ``meta``, term counts and text, each
     decoded when first asked for (ranking reads the term counts, a page the text)."""
 
-    __slots__ = ("id", "addr", "_meta_raw", "_meta", "_tfs_raw", "_split", "_text_raw", "_text", "sig", "cols",
+    __slots__ = ("id", "addr", "_rec", "_meta_at", "_tfs_at", "_text_at", "_meta", "_split", "_text", "sig", "cols",
                  "norms", "_kw")
 
     def __init__(self, record: bytes, addr: "tantivy.DocAddress") -> None:
-        self.id, self._meta_raw, self._tfs_raw, self._text_raw = unpack_record(record)
+        # the parts are read in place, when asked for (ranking looks up a few term counts)
+        self._rec = record
+        self.id, self._meta_at, self._tfs_at, self._text_at = layout(record)
         self._text: Optional[Tuple[str, str]] = None
         self.addr = addr
         self._meta: Optional[Dict[str, Any]] = None
@@ -47,7 +49,7 @@ class Row:
     @property
     def meta(self) -> Dict[str, Any]:
         if self._meta is None:
-            self._meta = json.loads(self._meta_raw)
+            self._meta = json.loads(self._rec[self._meta_at : self._tfs_at])
         return self._meta
 
     @property
@@ -58,13 +60,13 @@ class Row:
     @property
     def title(self) -> str:
         if self._text is None:
-            self._text = unpack_text(self._text_raw)
+            self._text = unpack_text(self._rec[self._text_at :])
         return self._text[0]
 
     @property
     def body(self) -> str:
         if self._text is None:
-            self._text = unpack_text(self._text_raw)
+            self._text = unpack_text(self._rec[self._text_at :])
         return self._text[1]
 
     @property
@@ -78,18 +80,19 @@ class Row:
     def tf(self, fieldname: str, term: str) -> int:
         """How often *term* is in the field, found in the packed counts (:func:`.schema.pack_tfs`)
         as bytes: a window looks up a few terms of each article, never decoding all of them."""
-        raw = self._tfs_raw
+        raw = self._rec
         if self._split is None:
-            self._split = raw.find(b"\0")
+            split = raw.find(b"\0", self._tfs_at, self._text_at)
+            self._split = split if split >= 0 else self._text_at
         needle = _NEEDLES.get(term)
         if needle is None:
             if len(_NEEDLES) > 10_000:
                 _NEEDLES.clear()
             needle = _NEEDLES[term] = b"\n" + term.encode("utf-8", "surrogatepass") + b" "
         if fieldname == "title":
-            at = raw.find(needle, 0, self._split)
+            at = raw.find(needle, self._tfs_at, self._split)
         else:
-            at = raw.find(needle, self._split)
+            at = raw.find(needle, self._split, self._text_at)
         if at < 0:
             return 0
         start = at + len(needle)
@@ -97,7 +100,8 @@ class Row:
 
     def counts(self, fieldname: str) -> Dict[str, int]:
         """Every term count of a field (for related articles)."""
-        title, _, body = self._tfs_raw.decode("utf-8", "surrogatepass").partition("\0")
+        packed = self._rec[self._tfs_at : self._text_at]
+        title, _, body = packed.decode("utf-8", "surrogatepass").partition("\0")
         out: Dict[str, int] = {}
         for line in (title if fieldname == "title" else body).split("\n"):
             if line:
