@@ -192,3 +192,19 @@ def test_source_lang_domain_and_date_are_columns_tantivy_can_count(tmp_path):
     assert counts["source"] == {"Coast Post": 5} and counts["lang"] == {"en": 5}
     assert counts["domains"] == {"news.coast.example": 2, "coast.example": 2, "lake.example": 3}
     assert r["first"]["value"] is not None
+
+
+def test_filters_over_many_values_find_what_one_value_finds(tmp_path):
+    """Up to FEW_TERMS values a filter is a disjunction of term queries, past it a term set:
+    both ways keep exactly the articles holding one of the values."""
+    from newssearch.engine.tantivy.compile import FEW_TERMS
+
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(articles(6))
+        many = [f"Outlet {i}" for i in range(FEW_TERMS + 6)]
+        for names in (["Coast Post"], ["Coast Post"] + many[:3], ["Coast Post"] + many):
+            found = ix.search("harbour", source=names, limit=20)
+            assert sorted(h.id for h in found.hits) == ["t1", "t3", "t5"], len(names)
+            kept = ix.search("harbour", exclude_source=names, limit=20)
+            assert sorted(h.id for h in kept.hits) == ["t0", "t2", "t4"], len(names)
+        assert ix.search("harbour", source=many, limit=20).total == 0
