@@ -87,3 +87,52 @@ def test_the_seed_page_marks_its_matches(tmp_path, seed_path, query):
         hits = ix.search(query).hits
     assert hits
     assert all("[[" in h.snippet for h in hits), [h.snippet[:80] for h in hits]
+
+
+# The snippet's own word finder must say exactly what analysis.find_terms says: the
+# apostrophe and number-separator cases are where a token boundary is easy to get wrong.
+TRICKY = [
+    "Mali's junta", "s'5 Sales's,", "''s. don't' i', In, s'5", "1.5's sales A380a 1..5'",
+    "2,000.55 3M, skies In. i'5", "x''y O'Brien it'sa", "dying skies ugly early 1,500 3.5%",
+    "In in IN iN 'in in' in's", "", "   ", "5 55 5.5 5,5 a5 5a",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("query", ["s", "in", "5", "mali sales 1.5", "i 2 skies", "die ugli earli", "o'brien x 3m"])
+@pytest.mark.parametrize("lang", [None, "en", "de"])
+def test_the_snippet_word_finder_is_find_terms(text, query, lang):
+    from newssearch.snippets import _find
+
+    for terms in (set(analysis.query_terms(query, lang=lang)), set(query.split()) | {"s", "5"}):
+        assert _find(text, terms, lang) == analysis.find_terms(text, terms, lang=lang)
+
+
+def test_the_snippet_word_finder_is_find_terms_on_random_text():
+    from newssearch.snippets import _find
+
+    rng = random.Random(3)
+    alphabet = "aAbBsSiI1290'.,- \n\"(x\u00e9"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
+        terms = {rng.choice(["s", "i", "in", "1", "2", "5", "a", "b", "is", "x"]) for _ in range(rng.randrange(1, 4))}
+        lang = rng.choice([None, "en", "fr"])
+        assert _find(text, terms, lang) == analysis.find_terms(text, terms, lang=lang), (text, terms)
+
+
+def test_the_snippet_word_finder_is_find_terms_on_real_articles():
+    from newssearch.snippets import _find
+
+    rng = random.Random(11)
+    checked = 0
+    for record in _articles(300):
+        body = record.get("body") or ""
+        words = body.split()
+        if not words:
+            continue
+        lang = record.get("lang")
+        query = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 5)))
+        terms = {t for forms in analysis.query_alternatives(query, langs=["en", "de"]) for t in forms}
+        assert _find(body, terms, lang) == analysis.find_terms(body, terms, lang=lang), query
+        checked += 1
+    assert checked >= 500
