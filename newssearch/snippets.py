@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import heapq
 import html
+import operator
 import re
 import unicodedata
-from typing import AbstractSet, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import AbstractSet, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .analysis import analyze, find_terms
 from .analysis.arabic import fold_arabic
@@ -124,21 +125,26 @@ def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple
     ASCII text (nearly all news text); other text goes to ``find_terms``.
 
     ``find_terms`` analyses the tokens whose first character, lower-cased, some term starts
-    with; on ASCII text this finds the same tokens with one regex that only stops at those
-    characters (:func:`_head_finder`), and remembers each word's terms.
+    with; on ASCII text this finds the same tokens with a regex per such character that
+    only stops there (:func:`_head_finder`), and remembers each word's terms.
     """
     if not text.isascii():
         return find_terms(text, terms, lang=lang)
-    finder = _head_finder("".join(sorted({t[:1] for t in terms if t[:1] in _ASCII_HEADS})))
-    if finder is None:
+    heads = {t[:1] for t in terms}
+    heads.intersection_update(_ASCII_HEADS)
+    if not heads:
         return []
+    if len(heads) == 1:
+        matches: Iterable["re.Match[str]"] = _head_finder(heads.pop()).finditer(text)
+    else:  # a pass per first character, merged (no two passes stop at the same place)
+        matches = sorted((m for h in heads for m in _head_finder(h).finditer(text)), key=_START)
     forms_of = _FORMS.get(lang)
     if forms_of is None or len(forms_of) >= _MAX_CACHED_WORDS:
         if len(_FORMS) > 100:  # lang comes from the data: keep it bounded
             _FORMS.clear()
         forms_of = _FORMS[lang] = {}
     out: List[Tuple[int, int, str]] = []
-    for m in finder.finditer(text):
+    for m in matches:
         start = m.start()
         if start and text[start - 1] == "'" and text[start].isalpha():
             # "s" in "Mali's": the finder cannot see past the apostrophes, the tokeniser can
@@ -159,27 +165,23 @@ def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple
 
 
 _ASCII_HEADS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_START = operator.methodcaller("start")
 
 
-@functools.lru_cache(maxsize=512)
-def _head_finder(heads: str) -> "Optional[re.Pattern[str]]":
+@functools.lru_cache(maxsize=None)
+def _head_finder(head: str) -> "re.Pattern[str]":
     """On ASCII text: each token (as the tokeniser splits it) whose first character,
-    lower-cased, is one of *heads*; and, after an apostrophe, a letter that only continues a
-    word ("s" in "Mali's"), which the caller drops.
+    lower-cased, is *head*; and, after an apostrophe, a letter that only continues a word
+    ("s" in "Mali's"), which the caller drops. One pattern per letter or digit (36 at most),
+    so no query compiles a regex.
 
     A character class is what the regex engine scans for fastest; the look-behind after it
     drops the letters inside words and the digits inside numbers ("5" in "1.5").
     """
-    letters = "".join(c for c in heads if c.isalpha())
-    digits = "".join(c for c in heads if c.isdigit())
-    branches = []
-    if letters:
-        first = f"[{letters}{letters.upper()}]"
-        branches.append(f"{first}(?<![A-Za-z]{first})[A-Za-z]*(?:'+[A-Za-z]+)*")
-    if digits:
-        first = f"[{digits}]"
-        branches.append(f"{first}(?<![0-9]{first})(?<![0-9][.,]{first})[0-9]*(?:[.,][0-9]+)*")
-    return re.compile("|".join(branches)) if branches else None
+    if head.isdigit():
+        return re.compile(f"{head}(?<![0-9]{head})(?<![0-9][.,]{head})[0-9]*(?:[.,][0-9]+)*")
+    first = f"[{head}{head.upper()}]"
+    return re.compile(f"{first}(?<![A-Za-z]{first})[A-Za-z]*(?:'+[A-Za-z]+)*")
 
 
 def _word_at(text: str, i: int) -> Tuple[int, int]:
