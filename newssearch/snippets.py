@@ -320,21 +320,26 @@ def make_snippets(
     # analysis of a long body is most of a snippet's cost: the two forms share it, and the passage
     spans = _spans(text, terms, lang) if terms else []
     start, end = _window(text, spans, width)
-    pieces: List[str] = []  # plain text and matched words, alternating, the first plain
+    # text, open mark, matched word, close mark, text, ... text
+    parts: List[str] = []
     pos = start
     for s, e, _t in spans:
         if s < start or e > end:
             continue
-        pieces.append(text[pos:s])
-        pieces.append(text[s:e])
+        parts += (text[pos:s], SNIPPET_MARK_START, text[s:e], SNIPPET_MARK_END)
         pos = e
-    pieces.append(text[pos:end])
-    plain = "".join(p if i % 2 == 0 else SNIPPET_MARK_START + p + SNIPPET_MARK_END for i, p in enumerate(pieces))
-    marked = "".join(
-        html.escape(p, quote=True) if i % 2 == 0 else "<mark>" + html.escape(p, quote=True) + "</mark>"
-        for i, p in enumerate(pieces)
-    )
-    return _trim(plain, text, start, end), _trim(marked, text, start, end)
+    parts.append(text[pos:end])
+    plain = _trim("".join(parts), text, start, end)
+    if _TO_ESCAPE.search(text, start, end) is not None:
+        parts[::2] = [html.escape(p, quote=True) for p in parts[::2]]  # the text and the words
+    marks = len(parts) // 4
+    parts[1::4] = ("<mark>",) * marks
+    parts[3::4] = ("</mark>",) * marks
+    return plain, _trim("".join(parts), text, start, end)
+
+
+_TO_ESCAPE = re.compile("[&<>\"']")
+"""What ``html.escape(s, quote=True)`` changes: a passage without these is its own HTML."""
 
 
 def _trim(snippet: str, text: str, start: int, end: int) -> str:
