@@ -122,46 +122,69 @@ _MAX_CACHED_WORDS = 100_000
 
 def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
     """``find_terms(text, terms, lang=lang)``, the same list, at a fraction of its cost on
-    ASCII text (nearly all news text); other text goes to ``find_terms``.
+    ASCII text (nearly all news text); other text goes to ``find_terms``."""
+    return _Finder(terms, lang)(text)
+
+
+class _Finder:
+    """``find_terms(text, terms, lang=lang)`` for the pieces of one article, its set-up done once.
 
     ``find_terms`` analyses the tokens whose first character, lower-cased, some term starts
     with; on ASCII text this finds the same tokens with a regex per such character that
     only stops there (:func:`_head_finder`), and remembers each word's terms.
     """
-    if not text.isascii():
-        return find_terms(text, terms, lang=lang)
-    heads = {t[:1] for t in terms}
-    heads.intersection_update(_ASCII_HEADS)
-    if not heads:
-        return []
-    if len(heads) == 1:
-        matches: Iterable["re.Match[str]"] = _head_finder(heads.pop()).finditer(text)
-    else:  # a pass per first character, merged (no two passes stop at the same place)
-        matches = sorted((m for h in heads for m in _head_finder(h).finditer(text)), key=_START)
-    forms_of = _FORMS.get(lang)
-    if forms_of is None or len(forms_of) >= _MAX_CACHED_WORDS:
-        if len(_FORMS) > 100:  # lang comes from the data: keep it bounded
-            _FORMS.clear()
-        forms_of = _FORMS[lang] = {}
-    out: List[Tuple[int, int, str]] = []
-    for m in matches:
-        start = m.start()
-        if start and text[start - 1] == "'" and text[start].isalpha():
-            # "s" in "Mali's": the finder cannot see past the apostrophes, the tokeniser can
-            j = start - 1
-            while j and text[j - 1] == "'":
-                j -= 1
-            if j and text[j - 1].isalpha():
-                continue
-        surface = m.group()
-        forms = forms_of.get(surface)
-        if forms is None:
-            forms = forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=lang))
-        for form in forms:
-            if form in terms:
-                out.append((start, m.end(), form))
-                break
-    return out
+
+    __slots__ = ("terms", "lang", "passes", "forms_of")
+
+    def __init__(self, terms: AbstractSet[str], lang: Optional[str]) -> None:
+        self.terms = terms
+        self.lang = lang
+        self.passes = _passes(frozenset(t[:1] for t in terms))
+        forms_of = _FORMS.get(lang)
+        if forms_of is None or len(forms_of) >= _MAX_CACHED_WORDS:
+            if len(_FORMS) > 100:  # lang comes from the data: keep it bounded
+                _FORMS.clear()
+            forms_of = _FORMS[lang] = {}
+        self.forms_of = forms_of
+
+    def __call__(self, text: str) -> List[Tuple[int, int, str]]:
+        if not text.isascii():
+            return find_terms(text, self.terms, lang=self.lang)
+        passes = self.passes
+        low = text.lower()  # same offsets (ASCII); a literal first character is found fastest
+        if len(passes) == 1:
+            matches: Iterable["re.Match[str]"] = passes[0](low)
+        elif passes:  # a pass per first character, merged (no two passes stop at the same place)
+            matches = sorted((m for finditer in passes for m in finditer(low)), key=_START)
+        else:
+            return []
+        terms = self.terms
+        forms_of = self.forms_of
+        out: List[Tuple[int, int, str]] = []
+        for m in matches:
+            start, end = m.span()
+            if start and low[start - 1] == "'" and low[start].isalpha():
+                # "s" in "Mali's": the finder cannot see past the apostrophes, the tokeniser can
+                j = start - 1
+                while j and low[j - 1] == "'":
+                    j -= 1
+                if j and low[j - 1].isalpha():
+                    continue
+            surface = text[start:end]
+            forms = forms_of.get(surface)
+            if forms is None:
+                forms = forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
+            for form in forms:
+                if form in terms:
+                    out.append((start, end, form))
+                    break
+        return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _passes(heads: "frozenset[str]") -> "Tuple[Callable[[str], Iterator[re.Match[str]]], ...]":
+    """The ``finditer`` of :func:`_head_finder` for each ASCII letter or digit in *heads*."""
+    return tuple(_head_finder(h).finditer for h in sorted(heads & _ASCII_HEADS))
 
 
 _ASCII_HEADS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -170,18 +193,17 @@ _START = operator.methodcaller("start")
 
 @functools.lru_cache(maxsize=None)
 def _head_finder(head: str) -> "re.Pattern[str]":
-    """On ASCII text: each token (as the tokeniser splits it) whose first character,
-    lower-cased, is *head*; and, after an apostrophe, a letter that only continues a word
-    ("s" in "Mali's"), which the caller drops. One pattern per letter or digit (36 at most),
-    so no query compiles a regex.
+    """On lower-cased ASCII text: each token (as the tokeniser splits it) starting with
+    *head*; and, after an apostrophe, a letter that only continues a word ("s" in "mali's"),
+    which the caller drops. One pattern per letter or digit (36 at most), so no query
+    compiles a regex.
 
-    A character class is what the regex engine scans for fastest; the look-behind after it
-    drops the letters inside words and the digits inside numbers ("5" in "1.5").
+    A literal first character is what the regex engine scans for fastest; the look-behind
+    after it drops the letters inside words and the digits inside numbers ("5" in "1.5").
     """
     if head.isdigit():
         return re.compile(f"{head}(?<![0-9]{head})(?<![0-9][.,]{head})[0-9]*(?:[.,][0-9]+)*")
-    first = f"[{head}{head.upper()}]"
-    return re.compile(f"{first}(?<![A-Za-z]{first})[A-Za-z]*(?:'+[A-Za-z]+)*")
+    return re.compile(f"{head}(?<![a-z]{head})[a-z]*(?:'+[a-z]+)*")
 
 
 def _word_at(text: str, i: int) -> Tuple[int, int]:
@@ -191,7 +213,7 @@ def _word_at(text: str, i: int) -> Tuple[int, int]:
     return start, min(ends) if ends else len(text)
 
 
-def _analysed(text: str, start: int, end: int, terms: AbstractSet[str], lang: Optional[str]):
+def _analysed(text: str, start: int, end: int, find: _Finder):
     if end < len(text):  # cut at a space so no word is split
         space = text.rfind(" ", start + (end - start) // 2, end)
         end = space if space != -1 else end
@@ -199,7 +221,7 @@ def _analysed(text: str, start: int, end: int, terms: AbstractSet[str], lang: Op
         space = text.find(" ", start, start + 40)
         start = space + 1 if space != -1 else start
     # only the words that can match are analysed (most of a window's words are not)
-    spans = [(start + s, start + e, t) for s, e, t in _find(text[start:end], terms, lang)]
+    spans = [(start + s, start + e, t) for s, e, t in find(text[start:end])]
     return spans, end
 
 
@@ -211,6 +233,7 @@ def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tupl
     analysed; failing that, the text is analysed a chunk at a time from the start,
     stopping once every query term was seen, or enough was read and something matched.
     """
+    find = _Finder(terms, lang)
     checked = set()  # words already analysed, by their start
     for hints in _hints(text, terms) or ():
         for hint in hints:  # every likely place in turn, until one holds a real match
@@ -218,17 +241,17 @@ def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tupl
             if start in checked:
                 continue
             checked.add(start)
-            if not _find(text[start:end], terms, lang):
+            if not find(text[start:end]):
                 continue  # a prefix inside another word: one word analysed, not a window
             # a window twice a snippet's width around the match: enough to pick the best passage
-            spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, terms, lang)
+            spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, find)
             if spans:
                 return spans
     spans = []
     seen: set = set()
     start, n = 0, len(text)
     while start < min(n, _GIVE_UP):
-        found, start = _analysed(text, start, min(n, start + _CHUNK), terms, lang)
+        found, start = _analysed(text, start, min(n, start + _CHUNK), find)
         spans += found
         seen.update(t for _s, _e, t in found)
         if seen and (len(seen) == len(terms) or start >= _ENOUGH):
