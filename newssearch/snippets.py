@@ -353,6 +353,11 @@ def make_snippets(
         pos = e
     parts.append(text[pos:end])
     plain = _trim("".join(parts), text, start, end)
+    if _SWAP_MARKS and _MARK_CHARS.search(text, start, end) is None:
+        # the marks are the only brackets in the plain snippet: escaping it (which leaves
+        # whitespace and the marks alone) and swapping the marks gives the HTML snippet
+        return plain, html.escape(plain, quote=True).replace(SNIPPET_MARK_START, "<mark>").replace(
+            SNIPPET_MARK_END, "</mark>")
     if _TO_ESCAPE.search(text, start, end) is not None:
         parts[::2] = [html.escape(p, quote=True) for p in parts[::2]]  # the text and the words
     marks = len(parts) // 4
@@ -363,6 +368,10 @@ def make_snippets(
 
 _TO_ESCAPE = re.compile("[&<>\"']")
 """What ``html.escape(s, quote=True)`` changes: a passage without these is its own HTML."""
+_MARK_CHARS = re.compile("[" + re.escape("".join(sorted(set(SNIPPET_MARK_START + SNIPPET_MARK_END)))) + "]")
+"""Characters of the plain marks."""
+_SWAP_MARKS = html.escape(SNIPPET_MARK_START + SNIPPET_MARK_END, quote=True) == SNIPPET_MARK_START + SNIPPET_MARK_END
+"""The shortcut needs marks that html.escape leaves alone ("[[" and "]]" are)."""
 
 
 def _trim(snippet: str, text: str, start: int, end: int) -> str:

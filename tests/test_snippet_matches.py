@@ -136,3 +136,18 @@ def test_the_snippet_word_finder_is_find_terms_on_real_articles():
         assert _find(body, terms, lang) == analysis.find_terms(body, terms, lang=lang), query
         checked += 1
     assert checked >= 500
+
+
+@pytest.mark.parametrize("inside", [
+    "plain words only", "a [[strike]] already marked", "brackets [port] and ]] and [[", "<b>port</b> & \"strike\" 'x'",
+    "tabs\tand\n\nnew  lines  \u00a0 nbsp", "[strike]port[", "<mark>port</mark>", "\u2026 ellipsis & [[ ]]",
+])
+@pytest.mark.parametrize("query", ["strike port", "port", "nothing"])
+def test_both_snippet_forms_of_make_snippets_are_the_single_forms(inside, query):
+    """make_snippets builds the HTML form from the plain one when it can; the single-form
+    functions escape and mark piece by piece: the results must be the same."""
+    from newssearch.snippets import make_snippet, make_snippet_html
+
+    terms = set(analysis.query_terms(query))
+    for text in (inside, f"  {inside} strike at the port  ", FILLER * 3 + inside + " the port strike " + FILLER):
+        assert make_snippets(text, terms) == (make_snippet(text, terms), make_snippet_html(text, terms)), text
