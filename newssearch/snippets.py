@@ -72,7 +72,7 @@ def _hints(text: str, terms: AbstractSet[str]) -> Optional[List[Iterator[int]]]:
     analyse; what gets marked is decided by the real analysis, so a wrong hint (a prefix
     inside "organising" for "gantz") costs time, never a match.
     """
-    prefixes = tuple(sorted({t[: max(3, len(t) - 2)] for t in terms if len(t) >= 2}, key=len, reverse=True))
+    prefixes = _prefixes(terms if isinstance(terms, frozenset) else frozenset(terms))
     if not prefixes:
         return None
     low = text.lower()
@@ -82,6 +82,12 @@ def _hints(text: str, terms: AbstractSet[str]) -> Optional[List[Iterator[int]]]:
     if not low.isascii():
         passes.append(_folded_occurrences(low, prefixes))
     return passes
+
+
+@functools.lru_cache(maxsize=256)
+def _prefixes(terms: "frozenset[str]") -> Tuple[str, ...]:
+    """What :func:`_hints` looks for: each term but its last two characters (three at least), longest first."""
+    return tuple(sorted({t[: max(3, len(t) - 2)] for t in terms if len(t) >= 2}, key=len, reverse=True))
 
 
 def _occurrences(low: str, prefixes: Tuple[str, ...]) -> Iterator[int]:
@@ -147,9 +153,11 @@ class _Finder:
             forms_of = _FORMS[lang] = {}
         self.forms_of = forms_of
 
-    def __call__(self, text: str) -> List[Tuple[int, int, str]]:
+    def __call__(self, text: str, offset: int = 0) -> List[Tuple[int, int, str]]:
+        """The matches in *text*, their offsets plus *offset*."""
         if not text.isascii():
-            return find_terms(text, self.terms, lang=self.lang)
+            found = find_terms(text, self.terms, lang=self.lang)
+            return [(s + offset, e + offset, t) for s, e, t in found] if offset else found
         passes = self.passes
         low = text.lower()  # same offsets (ASCII); a literal first character is found fastest
         if len(passes) == 1:
@@ -176,9 +184,22 @@ class _Finder:
                 forms = forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
             for form in forms:
                 if form in terms:
-                    out.append((start, end, form))
+                    out.append((start + offset, end + offset, form))
                     break
         return out
+
+
+_FINDERS: Dict[Tuple["frozenset[str]", Optional[str]], _Finder] = {}
+
+
+def _finder(terms: "frozenset[str]", lang: Optional[str]) -> _Finder:
+    """The :class:`_Finder` of *terms* and *lang*, kept for the other hits of a page."""
+    found = _FINDERS.get((terms, lang))
+    if found is None or len(found.forms_of) >= _MAX_CACHED_WORDS:
+        if len(_FINDERS) >= 256:
+            _FINDERS.clear()
+        found = _FINDERS[terms, lang] = _Finder(terms, lang)
+    return found
 
 
 @functools.lru_cache(maxsize=1024)
@@ -221,8 +242,7 @@ def _analysed(text: str, start: int, end: int, find: _Finder):
         space = text.find(" ", start, start + 40)
         start = space + 1 if space != -1 else start
     # only the words that can match are analysed (most of a window's words are not)
-    spans = [(start + s, start + e, t) for s, e, t in find(text[start:end])]
-    return spans, end
+    return find(text[start:end], start), end
 
 
 def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
@@ -233,7 +253,8 @@ def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tupl
     analysed; failing that, the text is analysed a chunk at a time from the start,
     stopping once every query term was seen, or enough was read and something matched.
     """
-    find = _Finder(terms, lang)
+    terms = frozenset(terms)
+    find = _finder(terms, lang)
     checked = set()  # words already analysed, by their start
     for hints in _hints(text, terms) or ():
         for hint in hints:  # every likely place in turn, until one holds a real match
@@ -263,16 +284,22 @@ def _window(text: str, spans: List[Tuple[int, int, str]], width: int) -> Tuple[i
     """The [start, end) window of about *width* chars holding the most distinct matched terms."""
     if not spans:
         return 0, min(len(text), width)
-    best, best_start = -1, spans[0][0]
-    j = 0
-    for i, (s, _e, _t) in enumerate(spans):
-        j = max(j, i)
-        while j + 1 < len(spans) and spans[j + 1][1] - s <= width:
-            j += 1
-        distinct = len({t for _s, _e, t in spans[i : j + 1]})
-        score = distinct * 1000 + (j - i)  # distinct terms first, then total matches
-        if score > best:
-            best, best_start = score, s
+    best_start = spans[0][0]
+    n = len(spans)
+    if n > 1:
+        best = -1
+        terms = [t for _s, _e, t in spans]
+        one_term = len(set(terms)) == 1
+        j = 0
+        for i, (s, _e, _t) in enumerate(spans):
+            if j < i:
+                j = i
+            while j + 1 < n and spans[j + 1][1] - s <= width:
+                j += 1
+            distinct = 1 if one_term else len(set(terms[i : j + 1]))
+            score = distinct * 1000 + (j - i)  # distinct terms first, then total matches
+            if score > best:
+                best, best_start = score, s
     # open a little before the first match so it reads in context, at a word boundary
     start = max(0, best_start - width // 5)
     sentence = max(text.rfind(". ", start, best_start), text.rfind("\n", start, best_start))
