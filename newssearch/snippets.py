@@ -59,7 +59,7 @@ def _fold_char(ch: str) -> str:
     return _FOLDS[ch]
 
 
-def _hints(text: str, terms: AbstractSet[str]) -> Optional[List[Iterator[int]]]:
+def _hints(text: str, terms: AbstractSet[str], low: str) -> Optional[List[Iterator[int]]]:
     """Where in *text* query terms probably occur, by cheap C-level searches: passes of
     positions, each in order; None when the searches cannot say (no term long enough,
     offsets that would drift).
@@ -70,12 +70,11 @@ def _hints(text: str, terms: AbstractSet[str]) -> Optional[List[Iterator[int]]]:
     fast path); a second, for text with other letters, folds accents and letter forms and
     allows niqqud and gershayim between letters (Goïta, צה"ל). This only guides where to
     analyse; what gets marked is decided by the real analysis, so a wrong hint (a prefix
-    inside "organising" for "gantz") costs time, never a match.
+    inside "organising" for "gantz") costs time, never a match. *low* is ``text.lower()``.
     """
     prefixes = _prefixes(terms if isinstance(terms, frozenset) else frozenset(terms))
     if not prefixes:
         return None
-    low = text.lower()
     if len(low) != len(text):  # a few characters lower-case to two; offsets would drift
         return None
     passes: List[Iterator[int]] = [_occurrences(low, prefixes)]
@@ -124,6 +123,7 @@ def _folded(low: str) -> str:
 # the terms of each ASCII word surface, per language, for _find; cleared when full
 _FORMS: Dict[Optional[str], Dict[str, Tuple[str, ...]]] = {}
 _MAX_CACHED_WORDS = 100_000
+_MAX_CACHED_MATCHES = 20_000
 
 
 def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
@@ -140,7 +140,7 @@ class _Finder:
     only stops there (:func:`_head_finder`), and remembers each word's terms.
     """
 
-    __slots__ = ("terms", "lang", "passes", "forms_of")
+    __slots__ = ("terms", "lang", "passes", "forms_of", "match_of")
 
     def __init__(self, terms: AbstractSet[str], lang: Optional[str]) -> None:
         self.terms = terms
@@ -152,22 +152,23 @@ class _Finder:
                 _FORMS.clear()
             forms_of = _FORMS[lang] = {}
         self.forms_of = forms_of
+        self.match_of: Dict[str, str] = {}  # surface -> the term it gives, "" for none
 
-    def __call__(self, text: str, offset: int = 0) -> List[Tuple[int, int, str]]:
-        """The matches in *text*, their offsets plus *offset*."""
+    def __call__(self, text: str, offset: int = 0, low: Optional[str] = None) -> List[Tuple[int, int, str]]:
+        """The matches in *text*, their offsets plus *offset*; *low* is ``text.lower()`` if known."""
         if not text.isascii():
             found = find_terms(text, self.terms, lang=self.lang)
             return [(s + offset, e + offset, t) for s, e, t in found] if offset else found
         passes = self.passes
-        low = text.lower()  # same offsets (ASCII); a literal first character is found fastest
+        if low is None:
+            low = text.lower()  # same offsets (ASCII); a literal first character is found fastest
         if len(passes) == 1:
             matches: Iterable["re.Match[str]"] = passes[0](low)
         elif passes:  # a pass per first character, merged (no two passes stop at the same place)
             matches = sorted((m for finditer in passes for m in finditer(low)), key=_START)
         else:
             return []
-        terms = self.terms
-        forms_of = self.forms_of
+        match_of = self.match_of
         out: List[Tuple[int, int, str]] = []
         for m in matches:
             start, end = m.span()
@@ -179,14 +180,23 @@ class _Finder:
                 if j and low[j - 1].isalpha():
                     continue
             surface = text[start:end]
-            forms = forms_of.get(surface)
-            if forms is None:
-                forms = forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
-            for form in forms:
-                if form in terms:
-                    out.append((start + offset, end + offset, form))
-                    break
+            term = match_of.get(surface)
+            if term is None:
+                term = self._match(surface)
+            if term:
+                out.append((start + offset, end + offset, term))
         return out
+
+    def _match(self, surface: str) -> str:
+        """The first of *surface*'s terms that is one of the terms, else "" (and remember it)."""
+        forms = self.forms_of.get(surface)
+        if forms is None:
+            forms = self.forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
+        term = next((form for form in forms if form in self.terms), "")
+        if len(self.match_of) >= _MAX_CACHED_MATCHES:
+            self.match_of.clear()
+        self.match_of[surface] = term
+        return term
 
 
 _FINDERS: Dict[Tuple["frozenset[str]", Optional[str]], _Finder] = {}
@@ -234,7 +244,7 @@ def _word_at(text: str, i: int) -> Tuple[int, int]:
     return start, min(ends) if ends else len(text)
 
 
-def _analysed(text: str, start: int, end: int, find: _Finder):
+def _analysed(text: str, start: int, end: int, find: _Finder, low: Optional[str]):
     if end < len(text):  # cut at a space so no word is split
         space = text.rfind(" ", start + (end - start) // 2, end)
         end = space if space != -1 else end
@@ -242,7 +252,7 @@ def _analysed(text: str, start: int, end: int, find: _Finder):
         space = text.find(" ", start, start + 40)
         start = space + 1 if space != -1 else start
     # only the words that can match are analysed (most of a window's words are not)
-    return find(text[start:end], start), end
+    return find(text[start:end], start, low and low[start:end]), end
 
 
 def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
@@ -255,24 +265,28 @@ def _spans(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tupl
     """
     terms = frozenset(terms)
     find = _finder(terms, lang)
+    low: Optional[str] = text.lower()
+    hinted = _hints(text, terms, low)
+    if len(low) != len(text):  # a few characters lower-case to two: its slices are no help
+        low = None
     checked = set()  # words already analysed, by their start
-    for hints in _hints(text, terms) or ():
+    for hints in hinted or ():
         for hint in hints:  # every likely place in turn, until one holds a real match
             start, end = _word_at(text, hint)
             if start in checked:
                 continue
             checked.add(start)
-            if not find(text[start:end]):
+            if not find(text[start:end], 0, low and low[start:end]):
                 continue  # a prefix inside another word: one word analysed, not a window
             # a window twice a snippet's width around the match: enough to pick the best passage
-            spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, find)
+            spans, _end = _analysed(text, max(0, hint - 100), hint + _HINT_AFTER, find, low)
             if spans:
                 return spans
     spans = []
     seen: set = set()
     start, n = 0, len(text)
     while start < min(n, _GIVE_UP):
-        found, start = _analysed(text, start, min(n, start + _CHUNK), find)
+        found, start = _analysed(text, start, min(n, start + _CHUNK), find, low)
         spans += found
         seen.update(t for _s, _e, t in found)
         if seen and (len(seen) == len(terms) or start >= _ENOUGH):
