@@ -123,7 +123,6 @@ def _folded(low: str) -> str:
 # the terms of each ASCII word surface, per language, for _find; cleared when full
 _FORMS: Dict[Optional[str], Dict[str, Tuple[str, ...]]] = {}
 _MAX_CACHED_WORDS = 100_000
-_MAX_CACHED_MATCHES = 20_000
 
 
 def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
@@ -140,7 +139,7 @@ class _Finder:
     only stops there (:func:`_head_finder`), and remembers each word's terms.
     """
 
-    __slots__ = ("terms", "lang", "passes", "forms_of", "match_of")
+    __slots__ = ("terms", "lang", "passes", "forms_of")
 
     def __init__(self, terms: AbstractSet[str], lang: Optional[str]) -> None:
         self.terms = terms
@@ -152,7 +151,6 @@ class _Finder:
                 _FORMS.clear()
             forms_of = _FORMS[lang] = {}
         self.forms_of = forms_of
-        self.match_of: Dict[str, str] = {}  # surface -> the term it gives, "" for none
 
     def __call__(self, text: str, offset: int = 0, low: Optional[str] = None) -> List[Tuple[int, int, str]]:
         """The matches in *text*, their offsets plus *offset*; *low* is ``text.lower()`` if known."""
@@ -168,7 +166,8 @@ class _Finder:
             matches = sorted((m for finditer in passes for m in finditer(low)), key=_START)
         else:
             return []
-        match_of = self.match_of
+        terms = self.terms
+        forms_of = self.forms_of
         out: List[Tuple[int, int, str]] = []
         for m in matches:
             start, end = m.span()
@@ -180,23 +179,14 @@ class _Finder:
                 if j and low[j - 1].isalpha():
                     continue
             surface = text[start:end]
-            term = match_of.get(surface)
-            if term is None:
-                term = self._match(surface)
-            if term:
-                out.append((start + offset, end + offset, term))
+            forms = forms_of.get(surface)
+            if forms is None:
+                forms = forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
+            for form in forms:
+                if form in terms:
+                    out.append((start + offset, end + offset, form))
+                    break
         return out
-
-    def _match(self, surface: str) -> str:
-        """The first of *surface*'s terms that is one of the terms, else "" (and remember it)."""
-        forms = self.forms_of.get(surface)
-        if forms is None:
-            forms = self.forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
-        term = next((form for form in forms if form in self.terms), "")
-        if len(self.match_of) >= _MAX_CACHED_MATCHES:
-            self.match_of.clear()
-        self.match_of[surface] = term
-        return term
 
 
 _FINDERS: Dict[Tuple["frozenset[str]", Optional[str]], _Finder] = {}
