@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import AbstractSet, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from .analysis import analyze, find_terms
+from .analysis import find_terms, token_terms
 from .analysis.arabic import fold_arabic
 from .analysis.hebrew import fold_hebrew
 from .model import SNIPPET_MARK_END, SNIPPET_MARK_START
@@ -181,7 +181,7 @@ class _Finder:
             surface = text[start:end]
             forms = forms_of.get(surface)
             if forms is None:
-                forms = forms_of[surface] = tuple(token[0] for token in analyze(surface, lang=self.lang))
+                forms = forms_of[surface] = token_terms(surface, lang=self.lang)
             for form in forms:
                 if form in terms:
                     out.append((start + offset, end + offset, form))

@@ -151,3 +151,26 @@ def test_both_snippet_forms_of_make_snippets_are_the_single_forms(inside, query)
     terms = set(analysis.query_terms(query))
     for text in (inside, f"  {inside} strike at the port  ", FILLER * 3 + inside + " the port strike " + FILLER):
         assert make_snippets(text, terms) == (make_snippet(text, terms), make_snippet_html(text, terms)), text
+
+
+def test_token_terms_are_what_analyze_gives_a_text_of_that_one_token():
+    """The snippet finder asks analysis.token_terms for a word's terms: the same as analyze's,
+    whether the word is new to the cache or not, in every script."""
+    from newssearch.analysis.tokenize import TOKEN_RE
+
+    texts = [FILLER, 'צה"ל שָׁלוֹם ולנצח הַבַּיִת', "الميناء والمدينة بالسيارة", "Goïta Zürich straße Mali's O’Brien 1,500 3.5 ﬁnance",
+             "Москва города İstanbul ǂ x\u00adx"]
+    if CORPORA.exists():  # real articles of every language there, when ../shared is here
+        for record in _articles(40):
+            texts.append((record.get("title") or "") + " " + (record.get("body") or "")[:2_000])
+    checked = 0
+    for i, text in enumerate(texts):
+        for lang in (None, "en", "de", "he", "ar", "ru"):
+            for j, token in enumerate(dict.fromkeys(TOKEN_RE.findall(text))):
+                expected = tuple(t for t, _pos, _s, _e in analysis.analyze(token, lang=lang)) if (i + j) % 2 else None
+                got = analysis.token_terms(token, lang=lang)
+                if expected is None:
+                    expected = tuple(t for t, _pos, _s, _e in analysis.analyze(token, lang=lang))
+                assert got == expected, (token, lang)
+                checked += 1
+    assert checked > (1_000 if CORPORA.exists() else 200)
