@@ -120,9 +120,11 @@ def _folded(low: str) -> str:
     return low.translate({ord(ch): _fold_char(ch) for ch in set(low) if ord(ch) > 127})
 
 
-# the terms of each ASCII word surface, per language, for _find; cleared when full
+# the terms of each ASCII word surface, per language, for _Finder: a new dict when one is
+# full, all dropped past _MAX_LANGS languages (lang comes from the data)
 _FORMS: Dict[Optional[str], Dict[str, Tuple[str, ...]]] = {}
 _MAX_CACHED_WORDS = 100_000
+_MAX_LANGS = 20
 
 
 def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple[int, int, str]]:
@@ -132,7 +134,8 @@ def _find(text: str, terms: AbstractSet[str], lang: Optional[str]) -> List[Tuple
 
 
 class _Finder:
-    """``find_terms(text, terms, lang=lang)`` for the pieces of one article, its set-up done once.
+    """``find_terms(text, terms, lang=lang)`` for the pieces of a page's articles, its set-up
+    done once (see :func:`_finder`).
 
     ``find_terms`` analyses the tokens whose first character, lower-cased, some term starts
     with; on ASCII text this finds the same tokens with a regex per such character that
@@ -147,8 +150,9 @@ class _Finder:
         self.passes = _passes(frozenset(t[:1] for t in terms))
         forms_of = _FORMS.get(lang)
         if forms_of is None or len(forms_of) >= _MAX_CACHED_WORDS:
-            if len(_FORMS) > 100:  # lang comes from the data: keep it bounded
+            if len(_FORMS) >= _MAX_LANGS:
                 _FORMS.clear()
+                _FINDERS.clear()  # nor do kept finders hold on to the dropped caches
             forms_of = _FORMS[lang] = {}
         self.forms_of = forms_of
 
