@@ -219,28 +219,46 @@ def collapse(
     Only items sharing a bucket key are compared, so this is near-linear in len(items).
     """
     groups: List[Tuple[T, List[T]]] = []
-    tests: List[NearDuplicateTest] = []
+    leaders: List[Signature] = []  # the signature of each group's first item
+    # each group's test, built when something is first compared with it: most items share
+    # no bucket key with an earlier one and are never compared
+    tests: List[Optional[NearDuplicateTest]] = []
     leaders_by_key: Dict[Hashable, List[int]] = {}
+    get = leaders_by_key.get
     for item in items:
         sig = sig_of(item)
         keys = sig[:BUCKET_KEYS]
         home = None
-        seen: set = set()
+        seen: Optional[set] = None
         for key in keys:
-            for g in leaders_by_key.get(key, ()):
-                if g in seen:
+            found = get(key)
+            if found is None:
+                continue
+            for g in found:
+                if seen is None:
+                    seen = set()
+                elif g in seen:
                     continue
                 seen.add(g)
-                if tests[g](sig):
+                test = tests[g]
+                if test is None:
+                    test = tests[g] = NearDuplicateTest(leaders[g], threshold)
+                if test(sig):
                     home = g
                     break
             if home is not None:
                 break
         if home is None:
+            g = len(groups)
             groups.append((item, []))
-            tests.append(NearDuplicateTest(sig, threshold))
+            leaders.append(sig)
+            tests.append(None)
             for key in keys:
-                leaders_by_key.setdefault(key, []).append(len(groups) - 1)
+                found = get(key)
+                if found is None:
+                    leaders_by_key[key] = [g]
+                else:
+                    found.append(g)
         else:
             groups[home][1].append(item)
     return groups

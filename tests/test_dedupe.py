@@ -76,3 +76,53 @@ def test_long_texts_get_the_same_sketch_from_the_vectorised_mix(monkeypatch):
     assert fast == slow
     assert all(len(sig) == dedupe.SIGNATURE_SIZE for sig in fast[-15:])
     assert all(list(sig) == sorted(set(sig)) for sig in fast)
+
+
+def _collapse_reference(items, sig_of, threshold=dedupe.NEAR_DUPLICATE):
+    """collapse written plainly: every group's test built up front, keys and groups tried in order."""
+    groups, tests, by_key = [], [], {}
+    for item in items:
+        sig = sig_of(item)
+        home = None
+        seen = set()
+        for key in sig[: dedupe.BUCKET_KEYS]:
+            for g in by_key.get(key, ()):
+                if g not in seen:
+                    seen.add(g)
+                    if home is None and dedupe.is_near_duplicate(tests[g], sig, threshold):
+                        home = g
+        if home is None:
+            groups.append((item, []))
+            tests.append(sig)
+            for key in sig[: dedupe.BUCKET_KEYS]:
+                by_key.setdefault(key, []).append(len(groups) - 1)
+        else:
+            groups[home][1].append(item)
+    return groups
+
+
+def test_collapse_groups_like_the_plain_reference_on_colliding_signatures():
+    import random
+
+    rng = random.Random(2)
+    for _ in range(3_000):
+        universe = rng.choice([8, 20, 60, 1_000])
+        stories = [sorted(rng.sample(range(universe), min(universe, rng.randrange(33)))) for _ in range(rng.randrange(1, 8))]
+        items = []
+        for i in range(rng.randrange(50)):
+            sig = list(rng.choice(stories))
+            for _ in range(rng.randrange(6)):
+                if sig and rng.random() < 0.5:
+                    sig.pop(rng.randrange(len(sig)))
+                else:
+                    sig.append(rng.randrange(universe))
+            if rng.random() < 0.05:
+                sig += sig[:2]  # repeated keys
+            items.append((i, tuple(sorted(sig))))
+        threshold = rng.choice([0.7, 0.3, 0.9, 1.0])
+
+        def ids(groups):
+            return [(first[0], [c[0] for c in rest]) for first, rest in groups]
+
+        assert ids(dedupe.collapse(items, lambda x: x[1], threshold)) == ids(
+            _collapse_reference(items, lambda x: x[1], threshold))

@@ -87,3 +87,90 @@ def test_the_seed_page_marks_its_matches(tmp_path, seed_path, query):
         hits = ix.search(query).hits
     assert hits
     assert all("[[" in h.snippet for h in hits), [h.snippet[:80] for h in hits]
+
+
+# The snippet's own word finder must say exactly what analysis.find_terms says: the
+# apostrophe and number-separator cases are where a token boundary is easy to get wrong.
+TRICKY = [
+    "Mali's junta", "s'5 Sales's,", "''s. don't' i', In, s'5", "1.5's sales A380a 1..5'",
+    "2,000.55 3M, skies In. i'5", "x''y O'Brien it'sa", "dying skies ugly early 1,500 3.5%",
+    "In in IN iN 'in in' in's", "", "   ", "5 55 5.5 5,5 a5 5a",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("query", ["s", "in", "5", "mali sales 1.5", "i 2 skies", "die ugli earli", "o'brien x 3m"])
+@pytest.mark.parametrize("lang", [None, "en", "de"])
+def test_the_snippet_word_finder_is_find_terms(text, query, lang):
+    from newssearch.snippets import _find
+
+    for terms in (set(analysis.query_terms(query, lang=lang)), set(query.split()) | {"s", "5"}):
+        assert _find(text, terms, lang) == analysis.find_terms(text, terms, lang=lang)
+
+
+def test_the_snippet_word_finder_is_find_terms_on_random_text():
+    from newssearch.snippets import _find
+
+    rng = random.Random(3)
+    alphabet = "aAbBsSiI1290'.,- \n\"(x\u00e9"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
+        terms = {rng.choice(["s", "i", "in", "1", "2", "5", "a", "b", "is", "x"]) for _ in range(rng.randrange(1, 4))}
+        lang = rng.choice([None, "en", "fr"])
+        assert _find(text, terms, lang) == analysis.find_terms(text, terms, lang=lang), (text, terms)
+
+
+def test_the_snippet_word_finder_is_find_terms_on_real_articles():
+    from newssearch.snippets import _find
+
+    rng = random.Random(11)
+    checked = 0
+    for record in _articles(300):
+        body = record.get("body") or ""
+        words = body.split()
+        if not words:
+            continue
+        lang = record.get("lang")
+        query = " ".join(rng.choice(words) for _ in range(rng.randrange(1, 5)))
+        terms = {t for forms in analysis.query_alternatives(query, langs=["en", "de"]) for t in forms}
+        assert _find(body, terms, lang) == analysis.find_terms(body, terms, lang=lang), query
+        checked += 1
+    assert checked >= 500
+
+
+@pytest.mark.parametrize("inside", [
+    "plain words only", "a [[strike]] already marked", "brackets [port] and ]] and [[", "<b>port</b> & \"strike\" 'x'",
+    "tabs\tand\n\nnew  lines  \u00a0 nbsp", "[strike]port[", "<mark>port</mark>", "\u2026 ellipsis & [[ ]]",
+])
+@pytest.mark.parametrize("query", ["strike port", "port", "nothing"])
+def test_both_snippet_forms_of_make_snippets_are_the_single_forms(inside, query):
+    """make_snippets builds the HTML form from the plain one when it can; the single-form
+    functions escape and mark piece by piece: the results must be the same."""
+    from newssearch.snippets import make_snippet, make_snippet_html
+
+    terms = set(analysis.query_terms(query))
+    for text in (inside, f"  {inside} strike at the port  ", FILLER * 3 + inside + " the port strike " + FILLER):
+        assert make_snippets(text, terms) == (make_snippet(text, terms), make_snippet_html(text, terms)), text
+
+
+def test_token_terms_are_what_analyze_gives_a_text_of_that_one_token():
+    """The snippet finder asks analysis.token_terms for a word's terms: the same as analyze's,
+    whether the word is new to the cache or not, in every script."""
+    from newssearch.analysis.tokenize import TOKEN_RE
+
+    texts = [FILLER, 'צה"ל שָׁלוֹם ולנצח הַבַּיִת', "الميناء والمدينة بالسيارة", "Goïta Zürich straße Mali's O’Brien 1,500 3.5 ﬁnance",
+             "Москва города İstanbul ǂ x\u00adx"]
+    if CORPORA.exists():  # real articles of every language there, when ../shared is here
+        for record in _articles(40):
+            texts.append((record.get("title") or "") + " " + (record.get("body") or "")[:2_000])
+    checked = 0
+    for i, text in enumerate(texts):
+        for lang in (None, "en", "de", "he", "ar", "ru"):
+            for j, token in enumerate(dict.fromkeys(TOKEN_RE.findall(text))):
+                expected = tuple(t for t, _pos, _s, _e in analysis.analyze(token, lang=lang)) if (i + j) % 2 else None
+                got = analysis.token_terms(token, lang=lang)
+                if expected is None:
+                    expected = tuple(t for t, _pos, _s, _e in analysis.analyze(token, lang=lang))
+                assert got == expected, (token, lang)
+                checked += 1
+    assert checked > (1_000 if CORPORA.exists() else 200)

@@ -26,6 +26,7 @@ from newssearch.analysis.pipeline import (
     index_terms_words,
     query_alternatives,
     query_terms,
+    token_terms,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "index_terms_words",
     "query_alternatives",
     "query_terms",
+    "token_terms",
 ]

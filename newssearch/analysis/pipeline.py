@@ -196,6 +196,21 @@ def find_terms(text: str, terms: "frozenset[str] | set[str]", *, lang: str | Non
     return out
 
 
+def token_terms(surface: str, *, lang: str | None = None) -> tuple[str, ...]:
+    """The terms ``analyze(surface, lang=lang)`` gives when *surface* is one whole token (a
+    word or number as the tokeniser finds it), in order; from the same cache.
+
+    For callers that find the tokens themselves (snippets): a known word is one dict lookup.
+    """
+    profile = _profile(lang, True)
+    term = profile.terms.get(surface)
+    if term is None:
+        term = profile.compute(surface)
+    if term.__class__ is str:
+        return (term,) if term else ()
+    return term
+
+
 # The tokeniser's grammar restricted to ASCII text (no marks, joiners or other scripts there):
 # Latin words with inner apostrophes, and numbers with inner "." or ",".
 ASCII_WORD = "[A-Za-z]+(?:'+[A-Za-z]+)*"
