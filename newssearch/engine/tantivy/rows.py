@@ -27,7 +27,7 @@ import os
 import struct
 from array import array
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 __all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record", "layout", "pack_text",
            "unpack_text"]
@@ -43,6 +43,10 @@ _END = struct.Struct("<Q")
 _ENDS = struct.Struct("<QQ")
 MAX_FILES = 16
 """Files beyond which a writer folds them into one (each commit adds one)."""
+PREFAULT_BYTES = 512 << 20
+"""Record files up to this size in all are mapped with their pages entered at once
+(``MAP_POPULATE``, ~26 ms for 260 MB already cached): a query reads ~45 records at random,
+and a first touch of a page costs a page fault (~5.5 us a record instead of ~1.5-2.5)."""
 
 
 def pack_text(title: str, body: str) -> bytes:
@@ -83,13 +87,16 @@ def unpack_record(rec: bytes) -> Tuple[str, bytes, bytes, bytes]:
 class _File:
     __slots__ = ("path", "first", "count", "mm", "ends_at")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, size: int, populate: bool) -> None:
         self.path = path
+        if size < _FOOTER.size:
+            raise ValueError(f"{path.name} is too short to be a records file")
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size < _FOOTER.size:
-                raise ValueError(f"{path.name} is too short to be a records file")
-            self.mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            if hasattr(mmap, "MAP_SHARED"):  # POSIX
+                flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
+                self.mm = mmap.mmap(f.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+            else:  # pragma: no cover - Windows
+                self.mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self.first, self.count, magic = _FOOTER.unpack_from(self.mm, size - _FOOTER.size)
         if magic != MAGIC:
             raise ValueError(f"{path.name} is not a records file")
@@ -110,9 +117,9 @@ class RowStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        files: List[_File] = []
-        for p in sorted(folder.glob("*" + SUFFIX)):
-            files.append(_File(p))
+        paths = [(p, p.stat().st_size) for p in sorted(folder.glob("*" + SUFFIX))]
+        populate = sum(size for _p, size in paths) <= PREFAULT_BYTES
+        files = [_File(p, size, populate) for p, size in paths]
         files.sort(key=lambda f: f.first)
         self.files = files
         self.starts = [f.first for f in files]
