@@ -142,8 +142,10 @@ class NewsIndex:
         now: Optional[Callable[[], datetime]] = None,
         keep_generations: int = DEFAULT_KEEP_GENERATIONS,
         engine: str = DEFAULT_ENGINE,
+        rebuilding: bool = False,
     ) -> None:
         self.path = Path(path)
+        self._rebuilding = rebuilding
         self.wait = wait
         self.keep_generations = keep_generations
         self._now = now or _utcnow
@@ -159,8 +161,19 @@ class NewsIndex:
                     cls.create(build).close()
                     self._root.publish(build, articles=0, kind="create", now=self._now())
                     announce(self._root.live_dir())
-        self._engine = self._open_live()
-        self._searcher: EngineSearcher = self._engine.searcher()
+        self._engine: Optional[Engine] = None
+        try:
+            self._engine = self._open_live()
+            self._searcher: EngineSearcher = self._engine.searcher()
+        except RebuildNeeded as exc:
+            # a rebuild writes a fresh generation from the sources: a live one this version
+            # cannot read (another engine format or analysis) is only counted, never opened
+            if not rebuilding:
+                raise
+            self._refuse_legacy()  # an index from before generations is rebuilt into a new directory
+            self._generation = self._root.live_name()
+            live = next((g.articles for g in self._root.generations() if g.live), 0)
+            self._searcher = _Unreadable(exc, live)  # type: ignore[assignment]
 
     def _refuse_legacy(self) -> None:
         """RebuildNeeded when the root itself holds an engine index (from before generations)."""
@@ -198,12 +211,13 @@ class NewsIndex:
         Cheap when nothing changed (one small file read): a long-lived reader can call
         it before every search.
         """
-        if self._root.live_name() == self._generation:
+        if self._engine is not None and self._root.live_name() == self._generation:
             return False
         old = self._engine
         self._engine = self._open_live()
         self._searcher = self._engine.searcher()
-        old.close()
+        if old is not None:
+            old.close()
         return True
 
     def generations(self) -> List[Generation]:
@@ -237,7 +251,8 @@ class NewsIndex:
 
     def close(self) -> None:
         """Release the index's files."""
-        self._engine.close()
+        if self._engine is not None:
+            self._engine.close()
 
     def __repr__(self) -> str:
         return f"NewsIndex({str(self.path)!r})"
@@ -763,6 +778,21 @@ class NewsIndex:
 
 RECORD_TICK = 250
 """How many records ``add_paths`` reads between two ``on_records`` calls."""
+
+
+class _Unreadable:
+    """The searcher of a live generation this version cannot read, in an index opened for
+    a rebuild: it knows the generation's article count (its record) and refuses the rest."""
+
+    def __init__(self, exc: RebuildNeeded, articles: int) -> None:
+        self._exc = exc
+        self._articles = articles
+
+    def doc_count(self) -> int:
+        return self._articles
+
+    def __getattr__(self, name: str) -> object:
+        raise self._exc
 
 
 def _counting(records: Iterable[object], tick: Callable[[int], None]) -> Iterator:

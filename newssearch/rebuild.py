@@ -267,7 +267,7 @@ def _run(
 
     with NewsIndex(
         config.index, create=True, wait=wait, now=clock, keep_generations=config.keep_generations,
-        engine=config.engine or DEFAULT_ENGINE,
+        engine=config.engine or DEFAULT_ENGINE, rebuilding=(kind == "rebuild"),
     ) as ix:
         live_count = len(ix)
         before_gen = ix.generation

@@ -282,3 +282,33 @@ def test_url_sources_rebuild_in_full_and_update_conditionally(tmp_path):
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_rebuild_moves_an_index_this_version_cannot_read_to_the_current_format(setup, engine):
+    """After an upgrade that changes an engine's format, queries and updates say "rebuild
+    needed"; the scheduled `rebuild` then builds the new generation from the sources (the
+    old one is counted from its record for min_ratio, never opened) and switches to it."""
+    if engine == "tantivy":
+        pytest.importorskip("tantivy", reason="the tantivy engine needs the tantivy package: pip install '.[fast]'")
+    setup.write_text(f'engine = "{engine}"\n' + setup.read_text(encoding="utf-8"), encoding="utf-8")
+    config = load_config(setup)
+    rebuild(config)
+    with open_index(config.index) as ix:
+        live = Path(ix.generations()[-1].path)
+    record = json.loads((live / "newssearch.json").read_text(encoding="utf-8"))
+    record["format"] = -1  # as an older newssearch wrote it
+    (live / "newssearch.json").write_text(json.dumps(record), encoding="utf-8")
+    for args in (("query", "canal", "--index", config.index), ("update", "--config", setup)):
+        r = run(*args)
+        assert r.exit_code == 1 and "rebuild needed" in r.stderr and "Traceback" not in r.output, args
+    # min_ratio still guards: the old generation's 20 articles come from its record
+    (setup.parent / "data" / "news.jsonl").write_text("", encoding="utf-8")
+    r = run("rebuild", "--config", setup)
+    assert r.exit_code == 1 and "fewer than min_ratio 0.5 x 20 live" in r.stderr
+    write_jsonl(setup.parent / "data" / "news.jsonl", 15)
+    r = run("rebuild", "--config", setup)
+    assert r.exit_code == 0, r.output
+    with open_index(config.index) as ix:
+        assert len(ix) == 15 and ix.search("canal lock").total == 15
+        assert [g.live for g in ix.generations()][-2:] == [False, True]  # the old one kept for rollback

@@ -147,7 +147,7 @@ def check_format_record(where: Where, engine: str, format: int) -> Mapping[str, 
         raise RebuildNeeded(
             f"index at {where} has engine {record.get('engine')} format {record.get('format')} / analysis "
             f"{record.get('analysis')}, this newssearch uses {engine} format {format} / analysis "
-            f"{analysis.ANALYSIS_VERSION}: rebuild needed (re-index into a fresh directory)"
+            f"{analysis.ANALYSIS_VERSION}: rebuild needed (`newssearch rebuild` with its config, or re-index into a fresh directory)"
         )
     return record
 
