@@ -117,3 +117,17 @@ def test_a_location_without_its_records_folder_is_rebuild_needed(tmp_path):
     shutil.rmtree(live_gen(root) / rows.FOLDER)
     r = CliRunner().invoke(main, ["stats", "--index", str(root)])
     assert r.exit_code == 1 and "rebuild needed" in r.output and "Traceback" not in r.output
+
+
+def test_searches_past_the_record_cache_size_keep_answering(tmp_path, monkeypatch):
+    """The searcher's cache of records is emptied when full: a search whose window holds
+    records read before and new ones still gets all of them."""
+    from newssearch.engine.tantivy import searcher
+
+    monkeypatch.setattr(searcher, "CACHE", 3)
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add([article(i) for i in range(12)] + [article(i, body=f"Ferry {i} sailed late.") for i in range(12, 18)])
+        assert len(ix.search("dockworkers", limit=20, collapse=False).hits) == 12  # 12 records read
+        both = ix.search("harbour", limit=20, collapse=False)  # those 12 and 6 new ones
+        assert sorted(h.id for h in both.hits) == sorted(f"r{i}" for i in range(18))
+        assert [h.id for h in ix.search("ferry", limit=20).hits] == [f"r{i}" for i in range(17, 11, -1)]

@@ -4,7 +4,7 @@ A search runs the compiled tantivy query for the total, the facets and a ranking
 records of the ranked articles (:mod:`.rows`: id, term counts) are read in tantivy's
 order and scored again with Whoosh's BM25F (:func:`.score.scorer`), until no later one
 can reach the window (tantivy's score is an upper bound of Whoosh's: :meth:`_ranked`).
-A page's hits decompress their text from the same records. So
+A page's hits read their text from the same records. So
 the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
 Date orders are exact: a descending sort on a fast field, the articles sharing the last
 date of the window read by id. Copies of a page's hits come from every sketch held as
@@ -146,20 +146,21 @@ class TantivySearcher:
     def _records(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Row]:
         """The records of these articles (:mod:`.rows`), those read before from the cache."""
         cache = self._rows
-        todo = [a for a in addrs if addr_key(a) not in cache]
+        if len(cache) > CACHE:
+            cache.clear()
+            self._row_of.clear()
+        keys = [addr_key(a) for a in addrs]
+        todo = [(a, k) for a, k in zip(addrs, keys) if k not in cache]
         if todo:
-            if len(cache) > CACHE:
-                cache.clear()
-                self._row_of.clear()
             store = self.store
-            for a, row in zip(todo, self.s.fast_field_values("row", todo)):
+            for (a, k), row in zip(todo, self.s.fast_field_values("row", [a for a, _k in todo])):
                 rec = store.record(row)
                 if rec is None:
                     raise RebuildNeeded(f"the tantivy index at {self.where} lacks an article's record "
                                         f"(row {row}): rebuild needed")
-                r = cache[addr_key(a)] = Row(rec, a)
+                r = cache[k] = Row(rec, a)
                 self._row_of[r.id] = r
-        return [cache[addr_key(a)] for a in addrs]
+        return [cache[k] for k in keys]
 
     def _addrs_of(self, ids: Sequence[str]) -> Dict[str, "tantivy.DocAddress"]:
         """The address of each of these ids that is live (one search for those not seen yet)."""
@@ -528,19 +529,20 @@ class TantivySearcher:
             return []
         return [k for k, _a in self.s.search(q, total, count=False, order_by_field="id").hits]
 
-    def all_rows(self) -> List[int]:
-        """The row number of every live article (for folding the record files)."""
+    def _live_rows(self) -> List[Optional[int]]:
+        """The row number of every live article (None where the column has none)."""
         if not self.n:
             return []
         addrs = [a for _s, a in self.s.search(Q.all_query(), self.n, count=False).hits]
-        return [r for r in self.s.fast_field_values("row", addrs) if r is not None]
+        return self.s.fast_field_values("row", addrs)
+
+    def all_rows(self) -> List[int]:
+        """The row number of every live article (for folding the record files)."""
+        return [r for r in self._live_rows() if r is not None]
 
     def rows_complete(self) -> bool:
         """Whether every live article has its record (a verification)."""
-        if not self.n:
-            return True
-        addrs = [a for _s, a in self.s.search(Q.all_query(), self.n, count=False).hits]
-        rows = self.s.fast_field_values("row", addrs)
+        rows = self._live_rows()
         return None not in rows and self.store.holds(rows)
 
     def probe(self) -> Optional[bool]:
