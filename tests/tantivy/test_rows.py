@@ -131,3 +131,20 @@ def test_searches_past_the_record_cache_size_keep_answering(tmp_path, monkeypatc
         both = ix.search("harbour", limit=20, collapse=False)  # those 12 and 6 new ones
         assert sorted(h.id for h in both.hits) == sorted(f"r{i}" for i in range(18))
         assert [h.id for h in ix.search("ferry", limit=20).hits] == [f"r{i}" for i in range(17, 11, -1)]
+
+
+@pytest.mark.parametrize("damage", [b"", b"short", b"x" * 64])
+def test_a_damaged_records_file_says_rebuild_needed_and_a_write_leaves_the_live_index(tmp_path, damage):
+    root = tmp_path / "ix"
+    with newssearch.open_index(root, create=True, engine="tantivy") as ix:
+        ix.add([article(i) for i in range(3)])
+    gen = live_gen(root)
+    # a later generation's file damaged (its own inode: the live one is a hard link elsewhere too)
+    (f,) = (gen / "rows").glob("*.rows")
+    f.unlink()
+    f.write_bytes(damage)
+    for args in (["query", "harbour"], ["index", str(tmp_path / "none.jsonl")]):
+        (tmp_path / "none.jsonl").write_text('{"id": "n1", "title": "Harbour", "body": "Strike."}\n')
+        r = CliRunner().invoke(main, args + ["--index", str(root)])
+        assert r.exit_code == 1 and "rebuild needed" in r.output and "Traceback" not in r.output, args
+    assert live_gen(root) == gen

@@ -15,9 +15,10 @@ records are files written once and never changed (``rows/<first row>.rows``), so
 generation's clone hard-links them as it does tantivy's segments. A file holds its
 records, then each record's end offset (u64 little-endian), then a footer: first row,
 record count (u64 each) and a magic. A record is the lengths of the id, the meta and
-the term counts (u32 each), then those three and the text (:func:`pack_text`). A writer adds one file per
-commit; past :data:`MAX_FILES` files the writer folds them into one holding only the
-live articles' records (the rows of deleted or replaced articles then read as absent).
+the term counts (u32 each), then those three and the text (:func:`pack_text`). A writer
+adds one file per commit; past :data:`MAX_FILES` files the writer folds them into one
+holding only the live articles' records (the rows of deleted or replaced articles then
+read as absent).
 """
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ import os
 import struct
 from array import array
 from pathlib import Path
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
+
+from ...errors import RebuildNeeded
 
 __all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record", "layout", "pack_text",
-           "unpack_text"]
+           "unpack_text", "record_files", "next_row"]
 
 FOLDER = "rows"
 """The records' folder inside a location (beside ``tantivy/``)."""
@@ -90,7 +93,7 @@ class _File:
     def __init__(self, path: Path, size: int, populate: bool) -> None:
         self.path = path
         if size < _FOOTER.size:
-            raise ValueError(f"{path.name} is too short to be a records file")
+            raise RebuildNeeded(f"{path} is too short to be a records file: rebuild needed")
         with open(path, "rb") as f:
             if hasattr(mmap, "MAP_SHARED"):  # POSIX
                 flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
@@ -99,10 +102,10 @@ class _File:
                 self.mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self.first, self.count, magic = _FOOTER.unpack_from(self.mm, size - _FOOTER.size)
         if magic != MAGIC:
-            raise ValueError(f"{path.name} is not a records file")
+            raise RebuildNeeded(f"{path} is not a records file: rebuild needed")
         self.ends_at = size - _FOOTER.size - _END.size * self.count
         if self.ends_at < 0:
-            raise ValueError(f"{path.name} is cut short")
+            raise RebuildNeeded(f"{path} is cut short: rebuild needed")
 
     def record(self, k: int) -> Optional[bytes]:
         if k:
@@ -112,12 +115,33 @@ class _File:
         return self.mm[lo:hi] if hi > lo else None
 
 
+def record_files(folder: Path) -> List[Path]:
+    """The record files of a location, by name (first row)."""
+    return sorted(folder.glob("*" + SUFFIX))
+
+
+def next_row(folder: Path) -> int:
+    """The row number a writer gives out next: past every file's last (footers only read)."""
+    end = 0
+    for p in record_files(folder):
+        with open(p, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < _FOOTER.size:
+                raise RebuildNeeded(f"{p} is too short to be a records file: rebuild needed")
+            f.seek(size - _FOOTER.size)
+            first, count, magic = _FOOTER.unpack(f.read(_FOOTER.size))
+        if magic != MAGIC:
+            raise RebuildNeeded(f"{p} is not a records file: rebuild needed")
+        end = max(end, first + count)
+    return end
+
+
 class RowStore:
     """The records of one location, read-only (files never change once written)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        paths = [(p, p.stat().st_size) for p in sorted(folder.glob("*" + SUFFIX))]
+        paths = [(p, p.stat().st_size) for p in record_files(folder)]
         populate = sum(size for _p, size in paths) <= PREFAULT_BYTES
         files = [_File(p, size, populate) for p, size in paths]
         files.sort(key=lambda f: f.first)

@@ -19,7 +19,7 @@ from ..base import IndexDoc, UpsertCounts
 from ..documents import source_key
 from .plan import micros
 from .pool import analysed
-from .rows import FOLDER as ROWS, MAX_FILES, RowStore, RowWriter, pack_record, pack_text
+from .rows import FOLDER as ROWS, MAX_FILES, RowStore, RowWriter, next_row, pack_record, pack_text, record_files
 from .schema import document
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -91,9 +91,9 @@ class TantivyWriter:
         keep their numbers; a deleted article's row is left empty) and drop the others.
         Only this location's names change: a generation cloned before keeps its files."""
         folder = self.engine.where / ROWS
-        store = RowStore(folder)
-        if len(store.files) <= MAX_FILES:
+        if len(record_files(folder)) <= MAX_FILES:
             return
+        store = RowStore(folder)
         live = set(self.engine.searcher().all_rows())
         out = RowWriter(folder, store.starts[0])
         try:
@@ -181,7 +181,7 @@ class TantivyWriter:
                 if doc.id in self._replace:  # an earlier copy, committed or from this block
                     w.delete_documents_by_term("id", doc.id)
                 if self._rows is None:
-                    self._rows = RowWriter(self.engine.where / ROWS, RowStore(self.engine.where / ROWS).end)
+                    self._rows = RowWriter(self.engine.where / ROWS, next_row(self.engine.where / ROWS))
                 # the text is packed here, where the article is: a worker sending it back costs more
                 row = self._rows.add(pack_record(doc.id, done.meta, done.tfs, pack_text(doc.title, doc.body)))
                 w.add_document(document(doc, done, row))
