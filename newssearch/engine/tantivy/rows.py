@@ -112,6 +112,8 @@ class _File:
             lo, hi = _ENDS.unpack_from(self.mm, self.ends_at + _END.size * (k - 1))
         else:
             lo, hi = 0, _END.unpack_from(self.mm, self.ends_at)[0]
+        if hi > self.ends_at or lo > hi:
+            raise RebuildNeeded(f"{self.path} holds a record past its end: rebuild needed")
         return self.mm[lo:hi] if hi > lo else None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import struct
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
@@ -158,7 +159,11 @@ class TantivySearcher:
                 if rec is None:
                     raise RebuildNeeded(f"the tantivy index at {self.where} lacks an article's record "
                                         f"(row {row}): rebuild needed")
-                r = cache[k] = Row(rec, a)
+                try:
+                    r = cache[k] = Row(rec, a)
+                except (struct.error, UnicodeDecodeError) as exc:
+                    raise RebuildNeeded(f"the tantivy index at {self.where} holds a damaged record "
+                                        f"(row {row}: {exc}): rebuild needed") from exc
                 self._row_of[r.id] = r
         return [cache[k] for k in keys]
 

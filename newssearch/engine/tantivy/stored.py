@@ -3,12 +3,14 @@ when first asked for."""
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import tantivy
 
+from ...errors import RebuildNeeded
 from .rows import layout, unpack_text
 
 __all__ = ["Row", "addr_key", "from_micros"]
@@ -46,10 +48,19 @@ class Row:
         """Each field's BM25 length norm (:func:`.score.norms_of`), set with :attr:`cols`."""
         self._kw: Optional[_Keywords] = None
 
+    def _damaged(self, exc: Exception) -> RebuildNeeded:
+        return RebuildNeeded(f"the record of article {self.id!r} is damaged ({exc}): rebuild needed")
+
     @property
     def meta(self) -> Dict[str, Any]:
         if self._meta is None:
-            self._meta = json.loads(self._rec[self._meta_at : self._tfs_at])
+            try:
+                meta = json.loads(self._rec[self._meta_at : self._tfs_at])
+            except ValueError as exc:  # JSON or UTF-8
+                raise self._damaged(exc) from exc
+            if not isinstance(meta, dict):
+                raise self._damaged(TypeError("its meta is not a JSON object"))
+            self._meta = meta
         return self._meta
 
     @property
@@ -57,17 +68,21 @@ class Row:
         us = self.cols[2] if self.cols is not None else self.meta.get("pub")
         return from_micros(us) if us is not None else None
 
+    def _texts(self) -> Tuple[str, str]:
+        if self._text is None:
+            try:
+                self._text = unpack_text(self._rec[self._text_at :])
+            except (ValueError, struct.error) as exc:
+                raise self._damaged(exc) from exc
+        return self._text
+
     @property
     def title(self) -> str:
-        if self._text is None:
-            self._text = unpack_text(self._rec[self._text_at :])
-        return self._text[0]
+        return self._texts()[0]
 
     @property
     def body(self) -> str:
-        if self._text is None:
-            self._text = unpack_text(self._rec[self._text_at :])
-        return self._text[1]
+        return self._texts()[1]
 
     @property
     def source(self) -> str:
@@ -96,17 +111,23 @@ class Row:
         if at < 0:
             return 0
         start = at + len(needle)
-        return int(raw[start : raw.index(b"\n", start)])
+        try:
+            return int(raw[start : raw.index(b"\n", start)])
+        except ValueError as exc:
+            raise self._damaged(exc) from exc
 
     def counts(self, fieldname: str) -> Dict[str, int]:
         """Every term count of a field (for related articles)."""
-        packed = self._rec[self._tfs_at : self._text_at]
-        title, _, body = packed.decode("utf-8", "surrogatepass").partition("\0")
-        out: Dict[str, int] = {}
-        for line in (title if fieldname == "title" else body).split("\n"):
-            if line:
-                t, _, c = line.rpartition(" ")
-                out[t] = int(c)
+        try:
+            packed = self._rec[self._tfs_at : self._text_at]
+            title, _, body = packed.decode("utf-8", "surrogatepass").partition("\0")
+            out: Dict[str, int] = {}
+            for line in (title if fieldname == "title" else body).split("\n"):
+                if line:
+                    t, _, c = line.rpartition(" ")
+                    out[t] = int(c)
+        except ValueError as exc:
+            raise self._damaged(exc) from exc
         return out
 
     @property
