@@ -60,10 +60,13 @@ _MAX_CACHED_WORDS = 200_000
 class _Profile:
     """Term cache for one set of stemmers (one per distinct stemming behaviour)."""
 
-    __slots__ = ("terms", "stemmers", "stem")
+    __slots__ = ("terms", "single", "stemmers", "stem")
 
     def __init__(self, stemmers: dict[str, str], stem: bool) -> None:
         self.terms: dict[str, str | tuple[str, ...]] = {}
+        self.single: dict[str, str] = {}
+        """The entries of ``terms`` that are one non-empty term: a text whose every token
+        is found here is already the terms ``index_terms_words`` returns, unchecked."""
         self.stemmers = stemmers
         self.stem = stem
 
@@ -89,7 +92,10 @@ class _Profile:
         terms = self.terms
         if len(terms) >= _MAX_CACHED_WORDS:
             terms.clear()
+            self.single.clear()
         terms[surface] = result
+        if result and result.__class__ is str:
+            self.single[surface] = result
         return result
 
 
@@ -242,12 +248,15 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
     near-duplicate sketch costs no second tokenisation of the text.
     """
     profile = _profile(lang, True)
-    get = profile.terms.get
     surfaces = token_re_for(text).findall(text)
-    terms = list(map(get, surfaces))
-    if None in terms:
-        compute = profile.compute
-        terms = [compute(s) if t is None else t for s, t in zip(surfaces, terms)]
+    # the common case: every token seen before, each giving one term
+    terms = list(map(profile.single.get, surfaces))
+    if None not in terms:
+        return terms, None, surfaces
+    # else: tokens never seen, or seen giving several terms or none
+    cached = profile.terms
+    compute = profile.compute
+    terms = [t if t is not None else cached[s] if s in cached else compute(s) for s, t in zip(surfaces, terms)]
     if tuple not in set(map(type, terms)):
         if "" in terms:  # tokens made only of droppable characters take no position
             terms = [t for t in terms if t]
