@@ -89,6 +89,18 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     body's tokens.
     """
     get = _WORD_HASH.get
+    if len(words) >= _VECTOR_FROM:
+        # the common case, a long text of words hashed before: the hashes go straight
+        # into a numpy array (no list of them, no scan for unknown words: None fails)
+        try:
+            h = np.fromiter(map(get, words), dtype=np.uint64, count=len(words))
+        except TypeError:
+            pass
+        else:
+            if not h.all():
+                h = h[h != 0]  # tokens without a term (0) take no place
+            if len(h) >= _VECTOR_FROM:
+                return _vector_sketch(h)
     hashes = list(map(get, words))
     if None in hashes:
         missing = set(words).difference(_WORD_HASH)
@@ -106,13 +118,7 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     if n < SHINGLE:  # one shingle of all the words
         return (((_MUL1 * hashes[0] + (_MUL2 * hashes[1] if n > 1 else 0)) & _MASK),)
     if n >= _VECTOR_FROM:
-        # the same mix in uint64 arithmetic, which wraps modulo 2**64 exactly like "& _MASK"
-        h = np.array(hashes, dtype=np.uint64)
-        mixed = h[:-2] * _MUL1_U64 + h[1:-1] * _MUL2_U64 + h[2:]
-        # sorted, repeats dropped: np.unique's result, at a fifth of its cost on these sizes
-        mixed.sort()
-        mixed = mixed[np.concatenate((_TRUE, mixed[1:] != mixed[:-1]))]
-        return tuple(mixed[:SIGNATURE_SIZE].tolist())
+        return _vector_sketch(np.array(hashes, dtype=np.uint64))
     first = map(_MUL1.__mul__, hashes[: n - 2])
     second = map(_MUL2.__mul__, hashes[1 : n - 1])
     shingles = list(map(_MASK.__and__, map(add, map(add, first, second), hashes[2:])))
@@ -123,6 +129,16 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     if len(below) < SIGNATURE_SIZE:
         below = set(shingles)
     return tuple(sorted(below)[:SIGNATURE_SIZE])
+
+
+def _vector_sketch(h: "np.ndarray") -> Signature:
+    """The sketch of the word hashes *h* (uint64, none 0, at least SHINGLE of them) with numpy."""
+    # the same mix in uint64 arithmetic, which wraps modulo 2**64 exactly like "& _MASK"
+    mixed = h[:-2] * _MUL1_U64 + h[1:-1] * _MUL2_U64 + h[2:]
+    # sorted, repeats dropped: np.unique's result, at a fifth of its cost on these sizes
+    mixed.sort()
+    mixed = mixed[np.concatenate((_TRUE, mixed[1:] != mixed[:-1]))]
+    return tuple(mixed[:SIGNATURE_SIZE].tolist())
 
 
 def signature(title: str, body: str, *, lang: Optional[str] = None) -> Signature:
