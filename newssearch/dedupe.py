@@ -66,9 +66,6 @@ _TRUE = np.ones(1, dtype=bool)
 _VECTOR_FROM = 64
 """Texts of at least this many hashed words are sketched with numpy (faster past ~50 words)."""
 
-# token surface -> 64-bit hash of its folded, unstemmed form (0: the token gives no term).
-# Bounded like the analysis caches: cleared when full.
-_WORD_HASH: Dict[str, int] = {}
 _MAX_CACHED_WORDS = 200_000
 
 
@@ -81,6 +78,20 @@ def _word_hash(surface: str) -> int:
     return (_hash(term) or 1) if term else 0
 
 
+class _WordHashes(dict):
+    """Token surface -> 64-bit hash of its folded, unstemmed form (0: the token gives no
+    term), a new surface hashed on lookup. Bounded like the analysis caches: cleared when full."""
+
+    def __missing__(self, surface: str) -> int:
+        if len(self) >= _MAX_CACHED_WORDS:
+            self.clear()
+        h = self[surface] = _word_hash(surface)
+        return h
+
+
+_WORD_HASH = _WordHashes()
+
+
 def signature_of_words(words: Sequence[str]) -> Signature:
     """The bottom-k sketch of a text given its token surfaces, in order (see the module docstring).
 
@@ -88,30 +99,19 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     article was detected in; ``signature(title, body)`` is this of the title's and the
     body's tokens.
     """
-    get = _WORD_HASH.get
+    hash_of = _WORD_HASH.__getitem__
     if len(words) >= _VECTOR_FROM:
-        # the common case, a long text of words hashed before: the hashes go straight
-        # into a numpy array (no list of them, no scan for unknown words: None fails)
-        try:
-            h = np.fromiter(map(get, words), dtype=np.uint64, count=len(words))
-        except TypeError:
-            pass
-        else:
-            if not h.all():
-                h = h[h != 0]  # tokens without a term (0) take no place
-            if len(h) >= _VECTOR_FROM:
-                return _vector_sketch(h)
-    hashes = list(map(get, words))
-    if None in hashes:
-        missing = set(words).difference(_WORD_HASH)
-        if len(_WORD_HASH) + len(missing) > _MAX_CACHED_WORDS:
-            _WORD_HASH.clear()
-            missing = set(words)
-        for word in missing:
-            _WORD_HASH[word] = _word_hash(word)
-        hashes = list(map(_WORD_HASH.__getitem__, words))
-    if 0 in hashes:
-        hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
+        # the common case, a long text: its hashes go straight into a numpy array
+        h = np.fromiter(map(hash_of, words), dtype=np.uint64, count=len(words))
+        if not h.all():
+            h = h[h != 0]  # tokens without a term (0) take no place
+        if len(h) >= _VECTOR_FROM:
+            return _vector_sketch(h)
+        hashes = h.tolist()
+    else:
+        hashes = list(map(hash_of, words))
+        if 0 in hashes:
+            hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
     n = len(hashes)
     if not n:
         return ()

@@ -57,6 +57,23 @@ _FOLDERS: dict[str, Callable[[str], str]] = {
 _MAX_CACHED_WORDS = 200_000
 
 
+class _Single(dict):
+    """A profile's surface -> its one term, or None when it gives several terms or none;
+    a surface not seen before is computed (and cached) on lookup."""
+
+    __slots__ = ("profile",)
+
+    def __init__(self, profile: "_Profile") -> None:
+        super().__init__()
+        self.profile = profile
+
+    def __missing__(self, surface: str) -> str | None:
+        result = self.profile.terms.get(surface)
+        if result is None:
+            result = self.profile.compute(surface)
+        return result if result and result.__class__ is str else None
+
+
 class _Profile:
     """Term cache for one set of stemmers (one per distinct stemming behaviour)."""
 
@@ -64,9 +81,10 @@ class _Profile:
 
     def __init__(self, stemmers: dict[str, str], stem: bool) -> None:
         self.terms: dict[str, str | tuple[str, ...]] = {}
-        self.single: dict[str, str] = {}
-        """The entries of ``terms`` that are one non-empty term: a text whose every token
-        is found here is already the terms ``index_terms_words`` returns, unchecked."""
+        self.single = _Single(self)
+        """``terms`` again, its one-term entries only as the term (others None): a text
+        whose tokens all give one term here is already what ``index_terms_words``
+        returns, with no check of each term's type. Filled and cleared with ``terms``."""
         self.stemmers = stemmers
         self.stem = stem
 
@@ -94,8 +112,7 @@ class _Profile:
             terms.clear()
             self.single.clear()
         terms[surface] = result
-        if result and result.__class__ is str:
-            self.single[surface] = result
+        self.single[surface] = result if result and result.__class__ is str else None
         return result
 
 
@@ -249,14 +266,15 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
     """
     profile = _profile(lang, True)
     surfaces = token_re_for(text).findall(text)
-    # the common case: every token seen before, each giving one term
-    terms = list(map(profile.single.get, surfaces))
+    # the common case: each token gives one term (a new token is analysed on lookup)
+    terms = list(map(profile.single.__getitem__, surfaces))
     if None not in terms:
         return terms, None, surfaces
-    # else: tokens never seen, or seen giving several terms or none
-    cached = profile.terms
-    compute = profile.compute
-    terms = [t if t is not None else cached[s] if s in cached else compute(s) for s, t in zip(surfaces, terms)]
+    # a token gives several terms or none
+    terms = list(map(profile.terms.get, surfaces))
+    if None in terms:  # the cache was cleared meanwhile (it was full)
+        compute = profile.compute
+        terms = [compute(s) if t is None else t for s, t in zip(surfaces, terms)]
     if tuple not in set(map(type, terms)):
         if "" in terms:  # tokens made only of droppable characters take no position
             terms = [t for t in terms if t]
