@@ -57,9 +57,18 @@ _FOLDERS: dict[str, Callable[[str], str]] = {
 _MAX_CACHED_WORDS = 200_000
 
 
+def _plain_single(result: str | tuple[str, ...]) -> str | None:
+    """*result* when it is one plain term (non-empty, printable, no space: so no whitespace
+    at all), else None."""
+    if result.__class__ is str and result and " " not in result and result.isprintable():
+        return result  # type: ignore[return-value]
+    return None
+
+
 class _Single(dict):
-    """A profile's surface -> its one term, or None when it gives several terms or none;
-    a surface not seen before is computed (and cached) on lookup."""
+    """A profile's surface -> its one term when plain (see ``_plain_single``), else None
+    (several terms, none, or an odd one); a surface not seen before is computed (and
+    cached) on lookup."""
 
     __slots__ = ("profile",)
 
@@ -71,7 +80,7 @@ class _Single(dict):
         result = self.profile.terms.get(surface)
         if result is None:
             result = self.profile.compute(surface)
-        return result if result and result.__class__ is str else None
+        return _plain_single(result)
 
 
 class _Profile:
@@ -112,7 +121,7 @@ class _Profile:
             terms.clear()
             self.single.clear()
         terms[surface] = result
-        self.single[surface] = result if result and result.__class__ is str else None
+        self.single[surface] = _plain_single(result)
         return result
 
 
@@ -254,7 +263,7 @@ def index_terms(text: str, *, lang: str | None = None) -> tuple[list[str], list[
     common case), else the position of each term (a word with several forms gives them
     all at its position). No tuple per token, no offset search.
     """
-    terms, positions, _words = index_terms_words(text, lang=lang)
+    terms, positions, _words, _plain = index_terms_checked(text, lang=lang)
     return terms, positions
 
 
@@ -264,12 +273,19 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
     The indexer hands the surfaces to :func:`newssearch.dedupe.signature_of_words`, so the
     near-duplicate sketch costs no second tokenisation of the text.
     """
+    terms, positions, surfaces, _plain = index_terms_checked(text, lang=lang)
+    return terms, positions, surfaces
+
+
+def index_terms_checked(text: str, *, lang: str | None = None) -> tuple[list[str], list[int] | None, list[str], bool]:
+    """``index_terms_words`` and whether every term is known to be plain: printable,
+    without whitespace (True only in the common case; False says nothing)."""
     profile = _profile(lang, True)
     surfaces = token_re_for(text).findall(text)
-    # the common case: each token gives one term (a new token is analysed on lookup)
+    # the common case: each token gives one plain term (a new token is analysed on lookup)
     terms = list(map(profile.single.__getitem__, surfaces))
     if None not in terms:
-        return terms, None, surfaces
+        return terms, None, surfaces, True
     # a token gives several terms or none
     terms = list(map(profile.terms.get, surfaces))
     if None in terms:  # the cache was cleared meanwhile (it was full)
@@ -278,7 +294,7 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
     if tuple not in set(map(type, terms)):
         if "" in terms:  # tokens made only of droppable characters take no position
             terms = [t for t in terms if t]
-        return terms, None, surfaces
+        return terms, None, surfaces, False
     flat: list[str] = []
     positions: list[int] = []
     pos = 0
@@ -292,7 +308,7 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
             flat.extend(term)
             positions.extend([pos] * len(term))
             pos += 1
-    return flat, positions, surfaces
+    return flat, positions, surfaces, False
 
 
 def query_terms(text: str, *, lang: str | None = None, stem: bool = True) -> list[str]:
