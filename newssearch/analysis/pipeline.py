@@ -91,9 +91,9 @@ class _Profile:
     def __init__(self, stemmers: dict[str, str], stem: bool) -> None:
         self.terms: dict[str, str | tuple[str, ...]] = {}
         self.single = _Single(self)
-        """``terms`` again, its one-term entries only as the term (others None): a text
-        whose tokens all give one term here is already what ``index_terms_words``
-        returns, with no check of each term's type. Filled and cleared with ``terms``."""
+        """``terms`` again, a plain one-term entry as its term, any other as None: a text
+        whose tokens all give a term here is already what ``index_terms_words`` returns,
+        with no check of each term's type. Filled and cleared with ``terms``."""
         self.stemmers = stemmers
         self.stem = stem
 
@@ -286,7 +286,7 @@ def index_terms_checked(text: str, *, lang: str | None = None) -> tuple[list[str
     terms = list(map(profile.single.__getitem__, surfaces))
     if None not in terms:
         return terms, None, surfaces, True
-    # a token gives several terms or none
+    # a token gives several terms, none, or one that is not plain
     terms = list(map(profile.terms.get, surfaces))
     if None in terms:  # the cache was cleared meanwhile (it was full)
         compute = profile.compute
