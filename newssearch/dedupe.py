@@ -25,6 +25,7 @@ from typing import AbstractSet, Callable, Dict, Hashable, Iterable, List, Option
 import numpy as np
 
 from .analysis import fold
+from .analysis.latin import fold_latin
 from .analysis.tokenize import token_re_for
 
 __all__ = [
@@ -66,9 +67,6 @@ _TRUE = np.ones(1, dtype=bool)
 _VECTOR_FROM = 64
 """Texts of at least this many hashed words are sketched with numpy (faster past ~50 words)."""
 
-# token surface -> 64-bit hash of its folded, unstemmed form (0: the token gives no term).
-# Bounded like the analysis caches: cleared when full.
-_WORD_HASH: Dict[str, int] = {}
 _MAX_CACHED_WORDS = 200_000
 
 
@@ -77,8 +75,24 @@ def _hash(text: str) -> int:
 
 
 def _word_hash(surface: str) -> int:
-    term = fold(surface)
+    # a word of ASCII letters is one Latin token, whose fold() is fold_latin's (fold() would
+    # find the token again with the tokeniser first, at twice the cost)
+    term = fold_latin(surface) if surface.isalpha() and surface.isascii() else fold(surface)
     return (_hash(term) or 1) if term else 0
+
+
+class _WordHashes(dict):
+    """Token surface -> 64-bit hash of its folded, unstemmed form (0: the token gives no
+    term), a new surface hashed on lookup. Bounded like the analysis caches: cleared when full."""
+
+    def __missing__(self, surface: str) -> int:
+        if len(self) >= _MAX_CACHED_WORDS:
+            self.clear()
+        h = self[surface] = _word_hash(surface)
+        return h
+
+
+_WORD_HASH = _WordHashes()
 
 
 def signature_of_words(words: Sequence[str]) -> Signature:
@@ -88,31 +102,26 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     article was detected in; ``signature(title, body)`` is this of the title's and the
     body's tokens.
     """
-    get = _WORD_HASH.get
-    hashes = list(map(get, words))
-    if None in hashes:
-        missing = set(words).difference(_WORD_HASH)
-        if len(_WORD_HASH) + len(missing) > _MAX_CACHED_WORDS:
-            _WORD_HASH.clear()
-            missing = set(words)
-        for word in missing:
-            _WORD_HASH[word] = _word_hash(word)
-        hashes = list(map(_WORD_HASH.__getitem__, words))
-    if 0 in hashes:
-        hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
+    hash_of = _WORD_HASH.__getitem__
+    if len(words) >= _VECTOR_FROM:
+        # the common case, a long text: its hashes go straight into a numpy array
+        h = np.fromiter(map(hash_of, words), dtype=np.uint64, count=len(words))
+        if not h.all():
+            h = h[h != 0]  # tokens without a term (0) take no place
+        if len(h) >= _VECTOR_FROM:
+            return _vector_sketch(h)
+        hashes = h.tolist()
+    else:
+        hashes = list(map(hash_of, words))
+        if 0 in hashes:
+            hashes = list(filter(None, hashes))  # tokens without a term (0) take no place
     n = len(hashes)
     if not n:
         return ()
     if n < SHINGLE:  # one shingle of all the words
         return (((_MUL1 * hashes[0] + (_MUL2 * hashes[1] if n > 1 else 0)) & _MASK),)
     if n >= _VECTOR_FROM:
-        # the same mix in uint64 arithmetic, which wraps modulo 2**64 exactly like "& _MASK"
-        h = np.array(hashes, dtype=np.uint64)
-        mixed = h[:-2] * _MUL1_U64 + h[1:-1] * _MUL2_U64 + h[2:]
-        # sorted, repeats dropped: np.unique's result, at a fifth of its cost on these sizes
-        mixed.sort()
-        mixed = mixed[np.concatenate((_TRUE, mixed[1:] != mixed[:-1]))]
-        return tuple(mixed[:SIGNATURE_SIZE].tolist())
+        return _vector_sketch(np.array(hashes, dtype=np.uint64))
     first = map(_MUL1.__mul__, hashes[: n - 2])
     second = map(_MUL2.__mul__, hashes[1 : n - 1])
     shingles = list(map(_MASK.__and__, map(add, map(add, first, second), hashes[2:])))
@@ -123,6 +132,16 @@ def signature_of_words(words: Sequence[str]) -> Signature:
     if len(below) < SIGNATURE_SIZE:
         below = set(shingles)
     return tuple(sorted(below)[:SIGNATURE_SIZE])
+
+
+def _vector_sketch(h: "np.ndarray") -> Signature:
+    """The sketch of the word hashes *h* (uint64, none 0, at least SHINGLE of them) with numpy."""
+    # the same mix in uint64 arithmetic, which wraps modulo 2**64 exactly like "& _MASK"
+    mixed = h[:-2] * _MUL1_U64 + h[1:-1] * _MUL2_U64 + h[2:]
+    # sorted, repeats dropped: np.unique's result, at a fifth of its cost on these sizes
+    mixed.sort()
+    mixed = mixed[np.concatenate((_TRUE, mixed[1:] != mixed[:-1]))]
+    return tuple(mixed[:SIGNATURE_SIZE].tolist())
 
 
 def signature(title: str, body: str, *, lang: Optional[str] = None) -> Signature:

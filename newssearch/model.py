@@ -76,14 +76,15 @@ _CONTROLS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # an ANSI/OSC escape sequence as a whole, so no "[31m" is left behind when ESC goes
 ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])|\x9b[0-?]*[ -/]*[@-~]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_LINES_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n"
 
 
 def clean_text(text: str, *, keep_lines: bool = True) -> str:
     """*text* safe to store and print: escape sequences and control characters removed
     (tab and, with *keep_lines*, newline kept; others become a space), lone surrogates
     replaced by U+FFFD, so the text always encodes as UTF-8."""
-    if text.isprintable() and text.isascii():
-        return text
+    if text.isascii() and (text.isprintable() or keep_lines and not text.encode("ascii").translate(None, _LINES_ASCII)):
+        return text  # nothing below changes printable ASCII (with tabs and line ends when kept)
     if "\x1b" in text or "\x9b" in text:
         text = ESCAPE_SEQUENCE.sub("", text)
     text = (_CONTROLS if keep_lines else _CONTROLS_ONE_LINE).sub(" ", text)

@@ -57,13 +57,43 @@ _FOLDERS: dict[str, Callable[[str], str]] = {
 _MAX_CACHED_WORDS = 200_000
 
 
+def _plain_single(result: str | tuple[str, ...]) -> str | None:
+    """*result* when it is one plain term (non-empty, printable, no space: so no whitespace
+    at all), else None."""
+    if result.__class__ is str and result and " " not in result and result.isprintable():
+        return result  # type: ignore[return-value]
+    return None
+
+
+class _Single(dict):
+    """A profile's surface -> its one term when plain (see ``_plain_single``), else None
+    (several terms, none, or an odd one); a surface not seen before is computed (and
+    cached) on lookup."""
+
+    __slots__ = ("profile",)
+
+    def __init__(self, profile: "_Profile") -> None:
+        super().__init__()
+        self.profile = profile
+
+    def __missing__(self, surface: str) -> str | None:
+        result = self.profile.terms.get(surface)
+        if result is None:
+            result = self.profile.compute(surface)
+        return _plain_single(result)
+
+
 class _Profile:
     """Term cache for one set of stemmers (one per distinct stemming behaviour)."""
 
-    __slots__ = ("terms", "stemmers", "stem")
+    __slots__ = ("terms", "single", "stemmers", "stem")
 
     def __init__(self, stemmers: dict[str, str], stem: bool) -> None:
         self.terms: dict[str, str | tuple[str, ...]] = {}
+        self.single = _Single(self)
+        """``terms`` again, a plain one-term entry as its term, any other as None: a text
+        whose tokens all give a term here is already what ``index_terms_words`` returns,
+        with no check of each term's type. Filled and cleared with ``terms``."""
         self.stemmers = stemmers
         self.stem = stem
 
@@ -89,7 +119,9 @@ class _Profile:
         terms = self.terms
         if len(terms) >= _MAX_CACHED_WORDS:
             terms.clear()
+            self.single.clear()
         terms[surface] = result
+        self.single[surface] = _plain_single(result)
         return result
 
 
@@ -246,7 +278,7 @@ def index_terms(text: str, *, lang: str | None = None) -> tuple[list[str], list[
     common case), else the position of each term (a word with several forms gives them
     all at its position). No tuple per token, no offset search.
     """
-    terms, positions, _words = index_terms_words(text, lang=lang)
+    terms, positions, _words, _plain = index_terms_checked(text, lang=lang)
     return terms, positions
 
 
@@ -256,17 +288,28 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
     The indexer hands the surfaces to :func:`newssearch.dedupe.signature_of_words`, so the
     near-duplicate sketch costs no second tokenisation of the text.
     """
+    terms, positions, surfaces, _plain = index_terms_checked(text, lang=lang)
+    return terms, positions, surfaces
+
+
+def index_terms_checked(text: str, *, lang: str | None = None) -> tuple[list[str], list[int] | None, list[str], bool]:
+    """``index_terms_words`` and whether every term is known to be plain: printable,
+    without whitespace (True only in the common case; False says nothing)."""
     profile = _profile(lang, True)
-    get = profile.terms.get
     surfaces = token_re_for(text).findall(text)
-    terms = list(map(get, surfaces))
-    if None in terms:
+    # the common case: each token gives one plain term (a new token is analysed on lookup)
+    terms = list(map(profile.single.__getitem__, surfaces))
+    if None not in terms:
+        return terms, None, surfaces, True
+    # a token gives several terms, none, or one that is not plain
+    terms = list(map(profile.terms.get, surfaces))
+    if None in terms:  # the cache was cleared meanwhile (it was full)
         compute = profile.compute
         terms = [compute(s) if t is None else t for s, t in zip(surfaces, terms)]
     if tuple not in set(map(type, terms)):
         if "" in terms:  # tokens made only of droppable characters take no position
             terms = [t for t in terms if t]
-        return terms, None, surfaces
+        return terms, None, surfaces, False
     flat: list[str] = []
     positions: list[int] = []
     pos = 0
@@ -280,7 +323,7 @@ def index_terms_words(text: str, *, lang: str | None = None) -> tuple[list[str],
             flat.extend(term)
             positions.extend([pos] * len(term))
             pos += 1
-    return flat, positions, surfaces
+    return flat, positions, surfaces, False
 
 
 def query_terms(text: str, *, lang: str | None = None, stem: bool = True) -> list[str]:

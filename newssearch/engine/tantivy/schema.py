@@ -75,7 +75,15 @@ def build_schema() -> "tantivy.Schema":
 def pack_tfs(counts: Dict[str, int]) -> str:
     """Term counts as text, ``"\nterm count\n..."``: finding a few terms in it is much
     cheaper than decoding all of them (a window re-scores a handful of terms)."""
-    return "\n" + "\n".join(f"{t} {c}" for t, c in counts.items()) + "\n"
+    n = len(counts)
+    if not n:
+        return "\n\n"
+    # one %-format over the terms and counts interleaved (slice assignments, all in C):
+    # ~30% less than formatting an f-string per term and joining them
+    parts: List[object] = [None] * (2 * n)
+    parts[0::2] = counts
+    parts[1::2] = counts.values()
+    return ("\n" + "%s %s\n" * n) % tuple(parts)
 
 
 def tf_of(packed: str, term: str) -> int:
@@ -102,11 +110,13 @@ class Analysed:
 
 def _field(text: str, lang: Optional[str], *, twice: bool) -> Tuple[Field, List[str], Dict[str, int], List[str]]:
     """(what the field is written as, its terms, term counts, surfaces)."""
-    terms, positions, surfaces = analysis.index_terms_words(text or "", lang=lang)
+    terms, positions, surfaces, plain = analysis.pipeline.index_terms_checked(text or "", lang=lang)
     joined = " ".join(terms)
     # terms never hold spaces; checked on the whole text at once (clipping each costs 10%);
-    # printable text holds no whitespace but the space (the regex only runs on the rest)
-    if joined.count(" ") != max(0, len(terms) - 1) or (not joined.isprintable() and _OTHER_SPACE.search(joined)):
+    # printable text holds no whitespace but the space (the regex only runs on the rest).
+    # Needless when the analysis says all terms are plain (printable, no space).
+    if not plain and (joined.count(" ") != max(0, len(terms) - 1)
+                      or (not joined.isprintable() and _OTHER_SPACE.search(joined))):
         terms = [clip(t) for t in terms]
         joined = " ".join(terms)
     counts: Dict[str, int] = Counter(terms)
