@@ -8,7 +8,7 @@ A page's hits read their text from the same records. So
 the order is the Whoosh engine's, ties by date then id, which tantivy does not know.
 Date orders are exact: a descending sort on a fast field, the articles sharing the last
 date of the window read by id. Copies of a page's hits come from every sketch held as
-arrays (:class:`CopyIndex`), or from one search when the page is filtered.
+arrays (:class:`CopyIndex`), a filtered page's then checked by one search.
 """
 from __future__ import annotations
 
