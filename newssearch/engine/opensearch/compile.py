@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ... import analysis
-from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ...query import MIN_PREFIX, Node
 from ..base import SearchSpec
 from ..documents import MAX_SCAN, author_words, choose_expansion, clean_domain, source_key, url_words
+from ..walk import TreeWalk
 from .mapping import LAYERS, clip
 
 __all__ = ["Compiler", "filters", "millis", "MATCH_NONE"]
@@ -72,7 +73,7 @@ def filters(spec: SearchSpec) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]
 
 
 @dataclass
-class Compiler:
+class Compiler(TreeWalk[Dict[str, Any]]):
     """Compiles one tree; ``warnings``, ``expanded`` and ``terms`` say what it did.
 
     *vocabulary* reads index terms for prefix and fuzzy words. Scored term queries are
@@ -210,39 +211,23 @@ class Compiler:
 
     # ------------------------------------------------------------ structure
 
-    def _compile(self, node: Node) -> Optional[Dict[str, Any]]:
-        if isinstance(node, Word):
-            return self.word(node.text, node.field, slop=0)
-        if isinstance(node, Phrase):
-            return self.word(node.text, node.field, slop=node.slop)
-        if isinstance(node, Prefix):
-            return self._expand(node.text, node.field, prefix=True)
-        if isinstance(node, Fuzzy):
-            return self._expand(node.text, node.field, prefix=False, distance=node.distance)
-        if isinstance(node, DateRange):
-            bounds: Dict[str, int] = {}
-            if node.start is not None:
-                bounds["gte"] = millis(node.start)
-            if node.end is not None:
-                bounds["lte"] = millis(node.end)
-            return self.const({"range": {"published": bounds}} if bounds else {"exists": {"field": "published"}})
-        if isinstance(node, Not):
-            return self._compile(node.child)
-        if isinstance(node, (Or, AnyOf)):
-            kids = [k for k in (self._compile(c) for c in node.children) if k is not None]
-            if not kids:
-                return None
-            need = node.min_match if isinstance(node, AnyOf) else 1
-            return _should(kids, need)
-        if isinstance(node, And):
-            pos = [k for k in (self._compile(c) for c in node.children if not isinstance(c, Not)) if k is not None]
-            neg = [k for k in (self._compile(c) for c in node.children if isinstance(c, Not)) if k is not None]
-            if not pos:
-                return None if not neg else {"bool": {"must": [self.const({"match_all": {}})], "must_not": neg}}
-            if not neg and len(pos) == 1:
-                return pos[0]
-            body: Dict[str, Any] = {"must": pos}
-            if neg:
-                body["must_not"] = neg
-            return {"bool": body}
-        raise TypeError(f"unknown query node {node!r}")
+    def dates(self, start: Optional[datetime], end: Optional[datetime]) -> Dict[str, Any]:
+        bounds: Dict[str, int] = {}
+        if start is not None:
+            bounds["gte"] = millis(start)
+        if end is not None:
+            bounds["lte"] = millis(end)
+        return self.const({"range": {"published": bounds}} if bounds else {"exists": {"field": "published"}})
+
+    def either(self, kids: List[Dict[str, Any]], need: int) -> Optional[Dict[str, Any]]:
+        return _should(kids, need) if kids else None
+
+    def both(self, pos: List[Dict[str, Any]], neg: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        if not pos:
+            return None if not neg else {"bool": {"must": [self.const({"match_all": {}})], "must_not": neg}}
+        if not neg and len(pos) == 1:
+            return pos[0]
+        body: Dict[str, Any] = {"must": pos}
+        if neg:
+            body["must_not"] = neg
+        return {"bool": body}

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ... import analysis
-from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ...query import MIN_PREFIX, AnyOf, Node
 from ..documents import author_words, choose_expansion, clean_domain, source_key, url_words
+from ..walk import TreeWalk
 
 __all__ = ["Term", "Keyword", "Dates", "PhrasePlan", "AllOf", "AnyOfPlan", "Butnot", "Every", "Nothing",
            "Plan", "Planner", "describe", "clip", "micros"]
@@ -124,7 +125,7 @@ def _or(kids: List[Plan]) -> Optional[Plan]:
 
 
 @dataclass
-class Planner:
+class Planner(TreeWalk[Plan]):
     """Compiles one tree, as the Whoosh wing's QueryCompiler does; ``warnings``, ``expanded``
     and ``terms`` say what it did. *vocabulary* reads the term dictionary for prefix and
     fuzzy words."""
@@ -148,30 +149,17 @@ class Planner:
             return AnyOfPlan(tuple(kids), node.min_match)
         return self.compile(node)
 
-    def _compile(self, node: Node) -> Optional[Plan]:
-        if isinstance(node, Word):
-            return self.word(node.text, node.field, slop=0)
-        if isinstance(node, Phrase):
-            return self.word(node.text, node.field, slop=node.slop)
-        if isinstance(node, Prefix):
-            return self._expand(node.text, node.field, prefix=True)
-        if isinstance(node, Fuzzy):
-            return self._expand(node.text, node.field, prefix=False, distance=node.distance)
-        if isinstance(node, DateRange):
-            return Dates(micros(node.start) if node.start is not None else None,
-                         micros(node.end) if node.end is not None else None)
-        if isinstance(node, Not):
-            return self._compile(node.child)
-        if isinstance(node, (Or, AnyOf)):
-            return _or([k for k in (self._compile(c) for c in node.children) if k is not None])
-        if isinstance(node, And):
-            pos = [k for k in (self._compile(c) for c in node.children if not isinstance(c, Not)) if k is not None]
-            neg = [k for k in (self._compile(c) for c in node.children if isinstance(c, Not)) if k is not None]
-            if not pos:
-                return None if not neg else Butnot(Every(), _or(neg))  # type: ignore[arg-type]
-            base = AllOf(tuple(pos)) if len(pos) > 1 else pos[0]
-            return Butnot(base, _or(neg)) if neg else base  # type: ignore[arg-type]
-        raise TypeError(f"unknown query node {node!r}")
+    def dates(self, start: Optional[datetime], end: Optional[datetime]) -> Plan:
+        return Dates(micros(start) if start is not None else None, micros(end) if end is not None else None)
+
+    def either(self, kids: List[Plan], need: int) -> Optional[Plan]:
+        return _or(kids)  # a nested at-least-k-of is an Or (as Whoosh)
+
+    def both(self, pos: List[Plan], neg: List[Plan]) -> Optional[Plan]:
+        if not pos:
+            return None if not neg else Butnot(Every(), _or(neg))  # type: ignore[arg-type]
+        base = AllOf(tuple(pos)) if len(pos) > 1 else pos[0]
+        return Butnot(base, _or(neg)) if neg else base  # type: ignore[arg-type]
 
     def word(self, text: str, fieldname: Optional[str], slop: int) -> Optional[Plan]:
         """A word or phrase (*slop* 0 = adjacent) in one field, or in title and body."""

@@ -8,6 +8,7 @@ searches.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from whoosh import query as wq
@@ -15,9 +16,10 @@ from whoosh.fields import Schema
 from whoosh.support.levenshtein import distance as edit_distance
 
 from ... import analysis
-from ...query import MIN_PREFIX, And, AnyOf, DateRange, Fuzzy, Node, Not, Or, Phrase, Prefix, Word
+from ...query import MIN_PREFIX, Node
 from ..base import SearchSpec
 from ..documents import MAX_EXPANSION, MAX_SCAN, author_words, clean_domain, source_key, url_words
+from ..walk import TreeWalk
 from .schema import naive_utc
 
 __all__ = ["QueryCompiler", "CompileReport", "filters"]
@@ -69,7 +71,7 @@ def filters(spec: SearchSpec) -> List[wq.Query]:
     return out
 
 
-class QueryCompiler:
+class QueryCompiler(TreeWalk[wq.Query]):
     """Compiles one tree; ``report`` says what the compilation warned about and expanded.
 
     *lang* (the search's language filter) stems query words for that language; *langs*,
@@ -89,30 +91,17 @@ class QueryCompiler:
         compiled = self._compile(node)
         return compiled if compiled is not None else wq.NullQuery
 
-    def _compile(self, node: Node) -> Optional[wq.Query]:
-        if isinstance(node, Word):
-            return self.word(node.text, node.field, slop=0)
-        if isinstance(node, Phrase):
-            return self.word(node.text, node.field, slop=node.slop)
-        if isinstance(node, Prefix):
-            return self._expand(node.text, node.field, prefix=True)
-        if isinstance(node, Fuzzy):
-            return self._expand(node.text, node.field, prefix=False, distance=node.distance)
-        if isinstance(node, DateRange):
-            return wq.DateRange("published", naive_utc(node.start), naive_utc(node.end))
-        if isinstance(node, Not):
-            return self._compile(node.child)
-        if isinstance(node, (Or, AnyOf)):
-            kids = [k for k in (self._compile(c) for c in node.children) if k is not None]
-            return wq.Or(kids) if len(kids) > 1 else (kids[0] if kids else None)
-        if isinstance(node, And):
-            pos = [k for k in (self._compile(c) for c in node.children if not isinstance(c, Not)) if k is not None]
-            neg = [k for k in (self._compile(c) for c in node.children if isinstance(c, Not)) if k is not None]
-            if not pos:
-                return None if not neg else wq.AndNot(wq.Every(), wq.Or(neg))
-            base = wq.And(pos) if len(pos) > 1 else pos[0]
-            return wq.AndNot(base, wq.Or(neg)) if neg else base
-        raise TypeError(f"unknown query node {node!r}")
+    def dates(self, start: Optional[datetime], end: Optional[datetime]) -> wq.Query:
+        return wq.DateRange("published", naive_utc(start), naive_utc(end))
+
+    def either(self, kids: List[wq.Query], need: int) -> Optional[wq.Query]:
+        return wq.Or(kids) if len(kids) > 1 else (kids[0] if kids else None)  # nested at-least-k-of: an Or
+
+    def both(self, pos: List[wq.Query], neg: List[wq.Query]) -> Optional[wq.Query]:
+        if not pos:
+            return None if not neg else wq.AndNot(wq.Every(), wq.Or(neg))
+        base = wq.And(pos) if len(pos) > 1 else pos[0]
+        return wq.AndNot(base, wq.Or(neg)) if neg else base
 
     def word(self, text: str, fieldname: Optional[str], slop: int) -> Optional[wq.Query]:
         """A word or phrase (*slop* 0 = adjacent) in one field, or in title and body."""
