@@ -23,7 +23,7 @@ from .base import Engine, Where
 
 __all__ = ["DEFAULT_ENGINE", "engine_spec", "FORMAT_RECORD", "register", "engine_class", "engine_names", "engine_of", "open_engine",
            "format_record", "write_format_record", "check_format_record", "legacy_engine",
-           "remove_location", "announce", "engine_location"]
+           "remove_location", "link_or_copy", "announce", "engine_location"]
 
 DEFAULT_ENGINE = "whoosh"
 
@@ -169,6 +169,15 @@ def engine_of(where: Where) -> Type[Engine]:
 def open_engine(where: Where) -> Engine:
     """Open the index at *where* with the engine its format record names."""
     return engine_of(where).open(where)
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """*src* at *dst* as a hard link where the filesystem allows, else as a copy (clones of
+    engines whose files are never rewritten)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def remove_location(where: Where) -> None:

@@ -8,15 +8,13 @@ hard links, and a writer on the clone cannot change what readers of the source s
 """
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Optional
 
 import tantivy
 
 from ...errors import IndexNotFound, NewsSearchError, RebuildNeeded
-from .. import check_format_record, write_format_record
+from .. import check_format_record, link_or_copy, write_format_record
 from ..base import Where
 from .schema import FORMAT, build_schema
 from .rows import FOLDER as ROWS
@@ -76,10 +74,7 @@ class TantivyEngine:
             for f in (src / folder).iterdir():
                 if not f.is_file() or f.name.endswith((".lock", ".tmp")):
                     continue
-                try:
-                    os.link(f, dst / folder / f.name)
-                except OSError:
-                    shutil.copy2(f, dst / folder / f.name)
+                link_or_copy(f, dst / folder / f.name)
         write_format_record(dst, NAME, FORMAT)
         return cls.open(dst)
 

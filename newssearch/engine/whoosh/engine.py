@@ -6,15 +6,13 @@ runs none of their code (see the package docstring for the limits).
 """
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Optional
 
 from whoosh import index as whoosh_index
 
 from ...errors import IndexNotFound, NewsSearchError, RebuildNeeded
-from .. import FORMAT_RECORD, check_format_record, write_format_record
+from .. import FORMAT_RECORD, check_format_record, link_or_copy, write_format_record
 from ..base import Where
 from .schema import FORMAT_VERSION, INDEX_NAME, build_schema
 from .searcher import WhooshSearcher
@@ -71,10 +69,7 @@ class WhooshEngine:
         for f in src.iterdir():
             if not f.is_file() or not _own_file(f.name):
                 continue
-            try:
-                os.link(f, dst / f.name)
-            except OSError:
-                shutil.copy2(f, dst / f.name)
+            link_or_copy(f, dst / f.name)
         return cls.open(dst)
 
     @classmethod
