@@ -27,7 +27,7 @@ from ... import analysis, dedupe
 from ..base import IndexDoc
 from .plan import clip, micros
 
-__all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_tfs", "tf_of"]
+__all__ = ["FORMAT", "UNDATED", "Analysed", "analyse", "build_schema", "document", "pack_tfs"]
 
 FORMAT = 2
 """Version of this layout; a change makes existing tantivy indexes 'rebuild needed'
@@ -74,7 +74,8 @@ def build_schema() -> "tantivy.Schema":
 
 def pack_tfs(counts: Dict[str, int]) -> str:
     """Term counts as text, ``"\nterm count\n..."``: finding a few terms in it is much
-    cheaper than decoding all of them (a window re-scores a handful of terms)."""
+    cheaper than decoding all of them (a window re-scores a handful of terms:
+    :meth:`.stored.Row.tf` finds them in the record's bytes)."""
     n = len(counts)
     if not n:
         return "\n\n"
@@ -84,15 +85,6 @@ def pack_tfs(counts: Dict[str, int]) -> str:
     parts[0::2] = counts
     parts[1::2] = counts.values()
     return ("\n" + "%s %s\n" * n) % tuple(parts)
-
-
-def tf_of(packed: str, term: str) -> int:
-    """The count of *term* in a :func:`pack_tfs` text (0 when absent)."""
-    at = packed.find(f"\n{term} ")
-    if at < 0:
-        return 0
-    start = at + len(term) + 2
-    return int(packed[start : packed.index("\n", start)])
 
 
 @dataclass
