@@ -208,3 +208,58 @@ def test_filters_over_many_values_find_what_one_value_finds(tmp_path):
             kept = ix.search("harbour", exclude_source=names, limit=20)
             assert sorted(h.id for h in kept.hits) == ["t0", "t2", "t4"], len(names)
         assert ix.search("harbour", source=many, limit=20).total == 0
+
+
+def test_copies_of_every_article_are_its_near_copies_sharing_a_rare_key_page_after_page(tmp_path):
+    """After the first page a searcher finds copies in a table of candidate pairs: every
+    article's copies, page after page, are still exactly the near copies sharing a lookup
+    key few articles hold (stories with edited copies, a stock paragraph many share, stubs)."""
+    import random
+
+    from newssearch import dedupe
+    from newssearch.engine.tantivy.copies import MAX_KEY_SHARE
+
+    rnd = random.Random(3)
+    vocab = [f"w{j}" for j in range(400)] + "port strike union harbour minister talks crane cargo".split()
+    stories = [[rnd.choice(vocab) for _ in range(rnd.choice([6, 30, 120]))] for _ in range(40)]
+    stock = "markets closed higher on thursday as traders weighed the figures".split()
+    arts = []
+    for i in range(240):
+        words = list(stories[i % 40])
+        for _ in range(rnd.choice([0, 1, 3, 10, 60])):  # a few words edited, or many (not a copy)
+            words[rnd.randrange(len(words))] = rnd.choice(vocab)
+        if i % 3 == 0:
+            words += stock
+        arts.append(Article(id=f"c{i}", title=f"Item {i % 40}", body=" ".join(words), source="Desk"))
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(arts[:150])
+        ix.add(arts[150:])
+        eng = ix._searcher
+        sigs = {a.id: eng.signature(a.id) for a in arts}
+
+        def expected(live):
+            held = [h for i in live for h in sigs[i][: dedupe.BUCKET_KEYS]]
+            rare = {h for h in held if held.count(h) <= MAX_KEY_SHARE}
+            keys = lambda sig: set(sig[: dedupe.BUCKET_KEYS]) & rare  # noqa: E731
+            assert len(rare) < len(set(held))  # some key is held by too many to look up
+            return {i: {o for o in live if keys(sigs[i]) & keys(sigs[o]) and dedupe.is_near_duplicate(sigs[i], sigs[o])}
+                    for i in live}
+
+        want = expected(list(sigs))
+        assert sum(len(v) for v in want.values()) > 2 * len(want)  # copies beyond the articles themselves
+        ids = list(sigs)
+        for _round in range(2):  # the first page looks keys up, the later ones use the table
+            for at in range(0, len(ids), 10):
+                page = ids[at : at + 10]
+                assert [set(c) for c in eng.copies([sigs[i] for i in page])] == [want[i] for i in page]
+        assert eng.copy_index()._pairs is not None
+        gone = {f"c{i}" for i in range(0, 240, 7)}
+        ix.delete(ids=sorted(gone))
+        eng = ix._searcher
+        live = [i for i in ids if i not in gone]
+        want = expected(live)
+        for _round in range(2):
+            for at in range(0, len(live), 10):
+                page = live[at : at + 10]
+                sig_page = [eng.signature(i) for i in page]
+                assert [set(c) for c in eng.copies(sig_page)] == [want[i] for i in page]
