@@ -263,3 +263,28 @@ def test_copies_of_every_article_are_its_near_copies_sharing_a_rare_key_page_aft
                 page = live[at : at + 10]
                 sig_page = [eng.signature(i) for i in page]
                 assert [set(c) for c in eng.copies(sig_page)] == [want[i] for i in page]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_candidates_sort_from_record_microseconds_as_from_their_datetimes(sort):
+    """The searcher orders (score, record) pairs by the record's time in microseconds; the
+    order must be the one every engine gives candidates (score, then date, then id),
+    including ties, undated articles and times far apart or a microsecond apart."""
+    import random
+    from types import SimpleNamespace
+
+    from newssearch.engine.base import Candidate
+    from newssearch.engine.documents import order_key
+    from newssearch.engine.tantivy.searcher import _row_order
+    from newssearch.engine.tantivy.stored import from_micros
+
+    rnd = random.Random(9)
+    base = [0, 1, 1_700_000_000_000_000, 1_700_000_000_000_001, 253_402_300_799_999_999, 32_503_680_000_000_000]
+    pairs = []
+    for i in range(400):
+        us = rnd.choice(base + [None, rnd.randrange(-10**16, 2 * 10**17)]) if i % 5 else base[i % len(base)]
+        pairs.append((rnd.choice([0.0, 1.5, 2.25, rnd.random()]), SimpleNamespace(id=f"a{rnd.randrange(60)}", pub=us)))
+    as_candidates = [Candidate(d.id, sc, from_micros(d.pub) if d.pub is not None else None, ()) for sc, d in pairs]
+    want = sorted(range(len(pairs)), key=lambda i: order_key(sort)(as_candidates[i]))
+    got = sorted(range(len(pairs)), key=lambda i: _row_order(sort)(pairs[i]))
+    assert [order_key(sort)(as_candidates[i]) for i in got] == [order_key(sort)(as_candidates[i]) for i in want]

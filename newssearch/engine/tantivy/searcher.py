@@ -18,7 +18,7 @@ import math
 import struct
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import tantivy
@@ -27,7 +27,7 @@ from ... import analysis
 from ...errors import RebuildNeeded
 from ...query import Node
 from ..base import Candidate, CompiledQuery, EngineAnswer, EngineStats, SearchSpec, SourceCount, StoredArticle
-from ..documents import date_buckets, nearest_terms, order_key
+from ..documents import date_buckets, nearest_terms
 from .compile import Compiler, filters, one_of
 from .copies import CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
@@ -184,6 +184,9 @@ class TantivySearcher:
         return out
 
     def _by_ids(self, ids: Sequence[str]) -> Dict[str, Row]:
+        known = self._row_of
+        if all(i in known for i in ids):  # a page's hits, read when they were ranked
+            return {i: known[i] for i in ids}
         addrs = self._addrs_of(ids)
         return {r.id: r for r in self._records(list(addrs.values()))}
 
@@ -236,16 +239,15 @@ class TantivySearcher:
             scored = self._rescore(plan, loaded, comp)
         else:
             total, scored = self._ranked(plan, query, size, comp)
-        key = order_key(spec.sort)
-        scored.sort(key=lambda cd: key(cd[0]))
+        scored.sort(key=_row_order(spec.sort))
         kept = scored[:size]
-        self.with_sigs([d for _c, d in kept])
-        cands = [Candidate(c.id, c.score, c.published, d.sig or ()) for c, d in kept]
+        self.with_sigs([d for _s, d in kept])
+        cands = [Candidate(d.id, sc, d.published, d.sig or ()) for sc, d in kept]
         facets = self._facets(query, spec.facets) if spec.facets and total else {n: {} for n in spec.facets}
         return total, cands, facets, comp
 
     def _ranked(self, plan: Plan, query: "tantivy.Query", size: int,
-                comp: Compiler) -> Tuple[int, List[Tuple[Candidate, Row]]]:
+                comp: Compiler) -> Tuple[int, List[Tuple[float, Row]]]:
         """The total and the candidates that can reach the top *size*, scored exactly.
 
         tantivy's score of an article is never below Whoosh's (same idf; tantivy keeps a
@@ -259,13 +261,13 @@ class TantivySearcher:
         want = max(size + RESCORE_EXTRA, 4 * size)
         tolerance = RESCORE_TOLERANCE if self.max_docs == self.n else RESCORE_TOLERANCE_DELETED
         seen: Set[Tuple[int, int]] = set()
-        scored: List[Tuple[Candidate, Row]] = []
+        scored: List[Tuple[float, Row]] = []
         best: List[float] = []  # exact scores, ascending
         while True:
             r = self.s.search(query, want, count=True)
             hits, total = r.hits, r.count
             stop = False
-            fresh = [(sc, a) for sc, a in hits if addr_key(a) not in seen]
+            fresh = [(sc, a) for sc, a in hits if addr_key(a) not in seen] if seen else hits
             start = 0
             while start < len(fresh):
                 # the window's first *size* at once (all of them are needed), then by chunks
@@ -281,9 +283,9 @@ class TantivySearcher:
                         stop = True
                         break
                 seen.update(addr_key(a) for _sc, a in chunk)
-                for cand, d in self._rescore(plan, self._records([a for _sc, a in chunk]), comp):
-                    scored.append((cand, d))
-                    bisect.insort(best, cand.score)
+                for sc, d in self._rescore(plan, self._records([a for _sc, a in chunk]), comp):
+                    scored.append((sc, d))
+                    bisect.insort(best, sc)
             if stop or len(hits) >= total or len(hits) < want:
                 return total, scored
             want = min(total, want * 4)
@@ -321,8 +323,8 @@ class TantivySearcher:
             hits = before + tied
         return r.count, self._records([a for _k, a in hits[:size]])
 
-    def _rescore(self, plan: Plan, loaded: List[Row], comp: Compiler) -> List[Tuple[Candidate, Row]]:
-        """Each loaded article as a candidate with Whoosh's score (its sketch left empty)."""
+    def _rescore(self, plan: Plan, loaded: List[Row], comp: Compiler) -> List[Tuple[float, Row]]:
+        """Each loaded article with Whoosh's score."""
         if not loaded:
             return []
         ids = [d.id for d in loaded]
@@ -341,7 +343,7 @@ class TantivySearcher:
         out = []
         for d in loaded:
             s = score(d)
-            out.append((Candidate(d.id, 0.0 if s is None else s, d.published, ()), d))
+            out.append((0.0 if s is None else s, d))
         return out
 
     def _with_cols(self, loaded: Sequence[Row]) -> None:
@@ -564,6 +566,28 @@ class TantivySearcher:
                                                                for f in ("title", "body")]))])
             return self.s.search(q, 1, count=True).count == 1
         return True
+
+
+def _row_order(sort: str) -> Callable[[Tuple[float, Row]], Tuple[Any, ...]]:
+    """:func:`..documents.order_key` of *sort* for (score, record) pairs, from the record's
+    time in microseconds: ``us / 1e6`` is the ``timestamp()`` of its datetime to the last
+    bit (both divide the integer once), so the order is the same, and no datetime is made
+    for the candidates a page drops."""
+    if sort in ("newest", "oldest"):
+        sign = -1 if sort == "newest" else 1
+
+        def by_date(sd: Tuple[float, Row]) -> Tuple[Any, ...]:
+            us = sd[1].pub
+            return (True, 0.0, sd[1].id) if us is None else (False, sign * (int(us) / 1_000_000), sd[1].id)
+        return by_date
+
+    def by_score(sd: Tuple[float, Row]) -> Tuple[Any, ...]:
+        us = sd[1].pub
+        return (-sd[0], -(int(us) / 1_000_000) if us is not None else _INF, sd[1].id)
+    return by_score
+
+
+_INF = float("inf")
 
 
 def _max_docs(where: Path, alive: int) -> int:
