@@ -43,8 +43,9 @@ class CopyIndex:
         self.keys, self.docs = flat[order], docs[order]
         self.row_of = {(a.segment_ord, a.doc): i for i, a in enumerate(self.addrs)}
         """The row of each live article's sketch, by address."""
-        self._known: Dict[Tuple[int, ...], int] = {}
-        """A row holding each sketch :meth:`sigs` gave out (a page's copies start from there)."""
+        self._known: Dict[int, Tuple[Tuple[int, ...], int]] = {}
+        """Each sketch :meth:`sigs` gave out and its row, by the tuple's identity (a page's
+        copies start from there; hashing 40 tuples of 32 hashes a page cost ~50 us)."""
         self._pairs: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray]] = None
         self._verdicts: Dict[Tuple[int, int], bool] = {}
         self._finds = 0
@@ -57,7 +58,8 @@ class CopyIndex:
         known = self._known
         if len(known) > _KNOWN_SKETCHES:
             known.clear()
-        known.update(zip(out, rows))
+        for sig, row in zip(out, rows):
+            known[id(sig)] = (sig, row)  # the tuple is kept here, so its id is not reused
         return out
 
     def find(self, signatures: Sequence[Tuple[int, ...]]) -> List[Tuple[int, "tantivy.DocAddress"]]:
@@ -71,7 +73,11 @@ class CopyIndex:
         rows: List[Optional[int]] = [None] * len(signatures)
         self._finds += 1
         if self._finds > 1 and dedupe.BUCKET_KEYS * MAX_KEY_SHARE <= MAX_COPIES:  # MAX_COPIES never cuts
-            rows = [self._known.get(sig) for sig in signatures]
+            known = self._known
+            for n, sig in enumerate(signatures):
+                entry = known.get(id(sig))
+                if entry is not None and entry[0] is sig:
+                    rows[n] = entry[1]
         found: List[Tuple[int, int]] = []
         if any(r is not None for r in rows):
             reach, starts, others = self._candidates()
