@@ -288,3 +288,29 @@ def test_candidates_sort_from_record_microseconds_as_from_their_datetimes(sort):
     want = sorted(range(len(pairs)), key=lambda i: order_key(sort)(as_candidates[i]))
     got = sorted(range(len(pairs)), key=lambda i: _row_order(sort)(pairs[i]))
     assert [order_key(sort)(as_candidates[i]) for i in got] == [order_key(sort)(as_candidates[i]) for i in want]
+
+
+def test_filtered_copies_pass_the_filters_whatever_the_last_search_filtered(tmp_path):
+    """A page's copies under filters skip the check for articles the last search with the
+    same filters loaded; a search with other filters in between must not leak into them."""
+    from newssearch.engine.base import SearchSpec
+    from newssearch.query import parse_query
+
+    story = ("The ferry operator said on Monday that crossings to the northern islands would stop for two weeks "
+             "while engineers replace the ramp at the main harbour, and that freight would go by barge instead.")
+    arts = [Article(id=f"f{i}", title="Ferry crossings halted for ramp repairs", body=story + f" Desk note {i}.",
+                    source=src, published=T0 + timedelta(hours=i), lang="en")
+            for i, src in enumerate(["Coast Post", "Coast Post", "Lake Wire", "Lake Wire", "Hill Times"])]
+    arts += articles(30)
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(arts)
+        res = ix.search("ferry ramp", source="Coast Post")
+        assert [h.id for h in res.hits] == ["f1"] and res.hits[0].duplicate_ids == ("f0",)
+        s = ix._searcher
+        sig = s.signature("f0")
+        coast, lake = SearchSpec(sources=["Coast Post"]), SearchSpec(sources=["Lake Wire"])
+        tree = parse_query("ferry ramp").tree
+        for searched, asked, want in [(lake, coast, {"f0", "f1"}), (coast, lake, {"f2", "f3"}),
+                                      (coast, coast, {"f0", "f1"}), (lake, SearchSpec(), {f"f{i}" for i in range(5)})]:
+            s.search(tree, searched)
+            assert set(s.copies([sig], asked)[0]) == want

@@ -78,6 +78,9 @@ class TantivySearcher:
         """The same, by id."""
         self._copy_index: Optional[CopyIndex] = None
         self._exact_window = False
+        self._passing: Tuple[Tuple[Any, ...], Set[Tuple[int, int]]] = ((), set())
+        """The filters of the last search and the articles it loaded, all of which pass
+        them (a page's copies found among those need no search to check them)."""
 
     # ------------------------------------------------------------ statistics
 
@@ -239,6 +242,7 @@ class TantivySearcher:
             scored = self._rescore(plan, loaded, comp)
         else:
             total, scored = self._ranked(plan, query, size, comp)
+        self._passing = (_filter_key(spec), {addr_key(d.addr) for _s, d in scored})
         scored.sort(key=_row_order(spec.sort))
         kept = scored[:size]
         self.with_sigs([d for _s, d in kept])
@@ -413,8 +417,9 @@ class TantivySearcher:
         keys, a key held by more than MAX_KEY_SHARE articles ignored, the search's filters kept).
 
         The copies come from every sketch held as arrays; with filters, one search then
-        keeps those of the copies found that pass them (most pages find none, and then
-        no search runs)."""
+        keeps those of the copies found that pass them, but for those the last search
+        with the same filters loaded (a page's hits themselves: most pages find no other
+        copy, and then no search runs)."""
         out: List[List[str]] = [[] for _ in signatures]
         if not signatures or not self.n:
             return out
@@ -422,8 +427,12 @@ class TantivySearcher:
         clauses = filters(self.schema, spec) if spec is not None and found else []
         ids = self._ids([a for _n, a in found])
         if clauses:
-            q = Q.boolean_query([(Occur.Must, one_of(self.schema, "id", sorted(set(ids))))] + clauses)
-            kept = {addr_key(a) for _s, a in self.s.search(q, len(found), count=False).hits}
+            filter_key, passing = self._passing
+            kept = passing if filter_key == _filter_key(spec) else set()
+            check = sorted({cid for (_n, a), cid in zip(found, ids) if addr_key(a) not in kept})
+            if check:
+                q = Q.boolean_query([(Occur.Must, one_of(self.schema, "id", check))] + clauses)
+                kept = kept | {addr_key(a) for _s, a in self.s.search(q, len(check), count=False).hits}
             pairs = [(n, cid) for (n, a), cid in zip(found, ids) if addr_key(a) in kept]
         else:
             pairs = [(n, cid) for (n, _a), cid in zip(found, ids)]
@@ -588,6 +597,12 @@ def _row_order(sort: str) -> Callable[[Tuple[float, Row]], Tuple[Any, ...]]:
 
 
 _INF = float("inf")
+
+
+def _filter_key(spec: SearchSpec) -> Tuple[Any, ...]:
+    """What :func:`.compile.filters` reads of *spec*: two specs alike here filter alike."""
+    return (tuple(spec.sources), spec.since, spec.until, spec.lang, tuple(spec.domains), tuple(spec.authors),
+            tuple(spec.exclude_domains), tuple(spec.exclude_sources), tuple(spec.exclude_ids))
 
 
 def _max_docs(where: Path, alive: int) -> int:
