@@ -16,7 +16,7 @@ from ..documents import TITLE_BOOST
 from ..lengths import rounded_length
 from .plan import AllOf, AnyOfPlan, Butnot, Dates, Every, Keyword, Nothing, PhrasePlan, Plan, Term
 
-__all__ = ["DocView", "norms_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
+__all__ = ["DocView", "norms_of", "norm_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
            "phrases_of"]
 
 
@@ -38,8 +38,12 @@ class DocView:
 def norms_of(title_len: int, body_len: int, avgdl: Dict[str, float]) -> Dict[str, float]:
     """Each field's ``k1 * ((1 - b) + b * dl / avgdl)`` with dl the rounded length: the part
     of BM25's denominator one article has for every term (computed once an article)."""
-    return {"title": K1 * ((1 - B) + B * rounded_length(title_len) / (avgdl.get("title") or 1.0)),
-            "body": K1 * ((1 - B) + B * rounded_length(body_len) / (avgdl.get("body") or 1.0))}
+    return {"title": norm_of(title_len, avgdl.get("title")), "body": norm_of(body_len, avgdl.get("body"))}
+
+
+def norm_of(length: int, avg: Optional[float]) -> float:
+    """One field's part of :func:`norms_of` (a searcher keeps them by length)."""
+    return K1 * ((1 - B) + B * rounded_length(length) / (avg or 1.0))
 
 
 Idf = Callable[[str, str], float]

@@ -33,7 +33,7 @@ from .copies import CopyIndex
 from .plan import AnyOfPlan, Plan, Planner, Term, describe
 from .rows import FOLDER as ROWS, RowStore
 from .schema import FORMAT, UNDATED
-from .score import constant_only, counts_keywords, norms_of, phrases_of, required_phrases, scorer, uniform, whoosh_idf
+from .score import constant_only, counts_keywords, norm_of, phrases_of, required_phrases, scorer, uniform, whoosh_idf
 from .stored import Row, addr_key, from_micros
 
 __all__ = ["TantivySearcher", "NAME", "RESCORE_EXTRA"]
@@ -78,6 +78,8 @@ class TantivySearcher:
         """The same, by id."""
         self._copy_index: Optional[CopyIndex] = None
         self._exact_window = False
+        self._norms: Tuple[Dict[int, float], Dict[int, float]] = ({}, {})
+        """Each title and body length's norm (:func:`.score.norm_of`; the average lengths are the searcher's)."""
         self._passing: Tuple[Tuple[Any, ...], Set[Tuple[int, int]]] = ((), set())
         """The filters of the last search and the articles it loaded, all of which pass
         them (a page's copies found among those need no search to check them)."""
@@ -153,12 +155,11 @@ class TantivySearcher:
         if len(cache) > CACHE:
             cache.clear()
             self._row_of.clear()
-        keys = [addr_key(a) for a in addrs]
+        keys = [(a.segment_ord, a.doc) for a in addrs]  # addr_key, inlined
         todo = [(a, k) for a, k in zip(addrs, keys) if k not in cache]
         if todo:
-            store = self.store
-            for (a, k), row in zip(todo, self.s.fast_field_values("row", [a for a, _k in todo])):
-                rec = store.record(row)
+            rows = self.s.fast_field_values("row", [a for a, _k in todo])
+            for (a, k), row, rec in zip(todo, rows, self.store.records(rows)):
                 if rec is None:
                     raise RebuildNeeded(f"the tantivy index at {self.where} lacks an article's record "
                                         f"(row {row}): rebuild needed")
@@ -360,9 +361,18 @@ class TantivySearcher:
         cols = zip(self.s.fast_field_values("tlen", addrs), self.s.fast_field_values("blen", addrs),
                    self.s.fast_field_values("newest", addrs))
         avgdl = self.avgdl()
+        t_avg, b_avg = avgdl.get("title"), avgdl.get("body")
+        t_norms, b_norms = self._norms
         for d, (tl, bl, newest) in zip(todo, cols):
-            d.cols = (tl or 0, bl or 0, None if newest is None or newest == UNDATED else newest)
-            d.norms = norms_of(d.cols[0], d.cols[1], avgdl)
+            tl, bl = tl or 0, bl or 0
+            d.cols = (tl, bl, None if newest is None or newest == UNDATED else newest)
+            nt = t_norms.get(tl)
+            if nt is None:
+                nt = t_norms[tl] = norm_of(tl, t_avg)
+            nb = b_norms.get(bl)
+            if nb is None:
+                nb = b_norms[bl] = norm_of(bl, b_avg)
+            d.norms = {"title": nt, "body": nb}  # norms_of(tl, bl, avgdl), by length
 
     def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
         r = self.s.aggregate(query, {"a": {"terms": {"field": fieldname, "size": MAX_BUCKETS}}})
