@@ -35,6 +35,9 @@ from ...errors import RebuildNeeded
 __all__ = ["RowStore", "RowWriter", "MAX_FILES", "FOLDER", "pack_record", "unpack_record", "layout", "pack_text",
            "unpack_text", "record_files", "next_row"]
 
+TextAt = Tuple[mmap.mmap, int, int]
+"""Where a record's text is: the mapped file, start and end."""
+
 FOLDER = "rows"
 """The records' folder inside a location (beside ``tantivy/``)."""
 SUFFIX = ".rows"
@@ -107,14 +110,34 @@ class _File:
         if self.ends_at < 0:
             raise RebuildNeeded(f"{path} is cut short: rebuild needed")
 
-    def record(self, k: int) -> Optional[bytes]:
+    def span(self, k: int) -> Tuple[int, int]:
+        """Where record *k* of this file starts and ends."""
         if k:
             lo, hi = _ENDS.unpack_from(self.mm, self.ends_at + _END.size * (k - 1))
         else:
             lo, hi = 0, _END.unpack_from(self.mm, self.ends_at)[0]
         if hi > self.ends_at or lo > hi:
             raise RebuildNeeded(f"{self.path} holds a record past its end: rebuild needed")
+        return lo, hi
+
+    def record(self, k: int) -> Optional[bytes]:
+        lo, hi = self.span(k)
         return self.mm[lo:hi] if hi > lo else None
+
+    def head(self, k: int) -> Optional[Tuple[bytes, Optional[TextAt]]]:
+        """Record *k* but its text, and where the text is (read only for the hits shown:
+        copying the ~45 records a search scores whole cost ~0.2 ms a query at 20,000
+        articles, without their text ~0.12); a record whose lengths do not fit comes whole."""
+        lo, hi = self.span(k)
+        if hi <= lo:
+            return None
+        mm = self.mm
+        if hi - lo >= _HEAD.size:
+            n_id, n_meta, n_tfs = _HEAD.unpack_from(mm, lo)
+            cut = lo + _HEAD.size + n_id + n_meta + n_tfs
+            if cut <= hi:
+                return mm[lo:cut], (mm, cut, hi)
+        return mm[lo:hi], None
 
 
 def record_files(folder: Path) -> List[Path]:
@@ -164,27 +187,18 @@ class RowStore:
         k = row - f.first
         return f.record(k) if k < f.count else None
 
-    def records(self, rows: Sequence[Optional[int]]) -> List[Optional[bytes]]:
-        """:meth:`record` of each of *rows* (a window's ~45 at once: with one file, as after
-        a fold or a first build, no file is looked for)."""
-        if len(self.files) != 1:
-            return [self.record(r) for r in rows]
-        f = self.files[0]
-        mm, ends_at, first, count = f.mm, f.ends_at, f.first, f.count
-        pair, one = _ENDS.unpack_from, _END.unpack_from
-        out: List[Optional[bytes]] = []
+    def heads(self, rows: Sequence[Optional[int]]) -> List[Optional[Tuple[bytes, Optional[TextAt]]]]:
+        """:meth:`_File.head` of each of *rows*: a window's ~45 records without their text
+        (with one file, as after a fold or a first build, no file is looked for)."""
+        if len(self.files) == 1:
+            f = self.files[0]
+            first, count = f.first, f.count
+            return [f.head(row - first) if row is not None and 0 <= row - first < count else None for row in rows]
+        out: List[Optional[Tuple[bytes, Optional[TextAt]]]] = []
         for row in rows:
-            k = -1 if row is None else row - first
-            if k < 0 or k >= count:
-                out.append(None)
-                continue
-            if k:
-                lo, hi = pair(mm, ends_at + 8 * (k - 1))
-            else:
-                lo, hi = 0, one(mm, ends_at)[0]
-            if hi > ends_at or lo > hi:
-                raise RebuildNeeded(f"{f.path} holds a record past its end: rebuild needed")
-            out.append(mm[lo:hi] if hi > lo else None)
+            i = -1 if row is None else bisect.bisect_right(self.starts, row) - 1
+            f = self.files[i] if i >= 0 else None
+            out.append(f.head(row - f.first) if f is not None and row - f.first < f.count else None)
         return out
 
     def holds(self, rows: Iterable[Optional[int]]) -> bool:

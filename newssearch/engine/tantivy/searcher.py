@@ -159,12 +159,12 @@ class TantivySearcher:
         todo = [(a, k) for a, k in zip(addrs, keys) if k not in cache]
         if todo:
             rows = self.s.fast_field_values("row", [a for a, _k in todo])
-            for (a, k), row, rec in zip(todo, rows, self.store.records(rows)):
-                if rec is None:
+            for (a, k), row, head in zip(todo, rows, self.store.heads(rows)):
+                if head is None:
                     raise RebuildNeeded(f"the tantivy index at {self.where} lacks an article's record "
                                         f"(row {row}): rebuild needed")
                 try:
-                    r = cache[k] = Row(rec, a)
+                    r = cache[k] = Row(head[0], a, head[1])
                 except (struct.error, UnicodeDecodeError) as exc:
                     raise RebuildNeeded(f"the tantivy index at {self.where} holds a damaged record "
                                         f"(row {row}: {exc}): rebuild needed") from exc

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 import tantivy
 
 from ...errors import RebuildNeeded
-from .rows import layout, unpack_text
+from .rows import TextAt, layout, unpack_text
 
 __all__ = ["Row", "addr_key", "from_micros"]
 
@@ -29,11 +29,13 @@ class Row:
     decoded when first asked for (ranking reads the term counts, a page the text)."""
 
     __slots__ = ("id", "addr", "_rec", "_meta_at", "_tfs_at", "_text_at", "_meta", "_split", "_text", "sig", "cols",
-                 "norms", "_kw")
+                 "norms", "_kw", "_text_ref")
 
-    def __init__(self, record: bytes, addr: "tantivy.DocAddress") -> None:
-        # the parts are read in place, when asked for (ranking looks up a few term counts)
+    def __init__(self, record: bytes, addr: "tantivy.DocAddress", text: Optional[TextAt] = None) -> None:
+        # the parts are read in place, when asked for (ranking looks up a few term counts);
+        # *text* says where the text is when *record* stops before it (:meth:`.rows.RowStore.heads`)
         self._rec = record
+        self._text_ref = text
         self.id, self._meta_at, self._tfs_at, self._text_at = layout(record)
         self._text: Optional[Tuple[str, str]] = None
         self.addr = addr
@@ -71,7 +73,8 @@ class Row:
     def _texts(self) -> Tuple[str, str]:
         if self._text is None:
             try:
-                self._text = unpack_text(self._rec[self._text_at :])
+                ref = self._text_ref
+                self._text = unpack_text(self._rec[self._text_at :] if ref is None else ref[0][ref[1] : ref[2]])
             except (ValueError, struct.error) as exc:
                 raise self._damaged(exc) from exc
         return self._text
