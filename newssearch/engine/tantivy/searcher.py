@@ -164,7 +164,7 @@ class TantivySearcher:
                     raise RebuildNeeded(f"the tantivy index at {self.where} lacks an article's record "
                                         f"(row {row}): rebuild needed")
                 try:
-                    r = cache[k] = Row(head[0], a, head[1])
+                    r = cache[k] = Row(head[0], a, head[1], head[2])
                 except (struct.error, UnicodeDecodeError) as exc:
                     raise RebuildNeeded(f"the tantivy index at {self.where} holds a damaged record "
                                         f"(row {row}: {exc}): rebuild needed") from exc

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 import tantivy
 
 from ...errors import RebuildNeeded
-from .rows import TextAt, layout, unpack_text
+from .rows import Buffer, TextAt, layout, unpack_text
 
 __all__ = ["Row", "addr_key", "from_micros"]
 
@@ -31,12 +31,13 @@ class Row:
     __slots__ = ("id", "addr", "_rec", "_meta_at", "_tfs_at", "_text_at", "_meta", "_split", "_text", "sig", "cols",
                  "norms", "_kw", "_text_ref")
 
-    def __init__(self, record: bytes, addr: "tantivy.DocAddress", text: Optional[TextAt] = None) -> None:
-        # the parts are read in place, when asked for (ranking looks up a few term counts);
-        # *text* says where the text is when *record* stops before it (:meth:`.rows.RowStore.heads`)
+    def __init__(self, record: Buffer, addr: "tantivy.DocAddress", at: int = 0, text: Optional[TextAt] = None) -> None:
+        # the parts are read in place, when asked for (ranking looks up a few term counts):
+        # the record starts at *at* of *record* (a mapped file: :meth:`.rows.RowStore.heads`),
+        # its text is at *text* when given, else after its term counts
         self._rec = record
         self._text_ref = text
-        self.id, self._meta_at, self._tfs_at, self._text_at = layout(record)
+        self.id, self._meta_at, self._tfs_at, self._text_at = layout(record, at)
         self._text: Optional[Tuple[str, str]] = None
         self.addr = addr
         self._meta: Optional[Dict[str, Any]] = None
@@ -114,8 +115,11 @@ class Row:
         if at < 0:
             return 0
         start = at + len(needle)
+        end = raw.find(b"\n", start, self._text_at)  # a line of the counts ends before the text
         try:
-            return int(raw[start : raw.index(b"\n", start)])
+            if end < 0:
+                raise ValueError("a term count runs into the text")
+            return int(raw[start:end])
         except ValueError as exc:
             raise self._damaged(exc) from exc
 
