@@ -1,6 +1,7 @@
 """Every live article's near-duplicate sketch as arrays, for a page's copies at once."""
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -18,6 +19,8 @@ MAX_COPIES = 200
 """Most candidate copies looked at for one article (as the Whoosh wing)."""
 MAX_KEY_SHARE = 25
 """A lookup key held by more articles than this is ignored when looking for copies (as the Whoosh wing)."""
+_SKETCH = [struct.Struct(f"={n}Q") for n in range(dedupe.SIGNATURE_SIZE + 1)]
+"""The first n hashes of a row of :attr:`CopyIndex.rows` (native uint64, as numpy holds them)."""
 _KNOWN_SKETCHES = 100_000
 """Sketches handed out by :meth:`CopyIndex.sigs` remembered with their row (then dropped)."""
 
@@ -41,6 +44,8 @@ class CopyIndex:
         flat = self.rows[:, : dedupe.BUCKET_KEYS][np.arange(dedupe.BUCKET_KEYS)[None, :] < keys[:, None]]
         order = np.argsort(flat, kind="stable")
         self.keys, self.docs = flat[order], docs[order]
+        self._bytes = memoryview(self.rows).cast("B") if self.rows.size else memoryview(b"")
+        self._lens = lens.tolist()
         self.row_of = {(a.segment_ord, a.doc): i for i, a in enumerate(self.addrs)}
         """The row of each live article's sketch, by address."""
         self._known: Dict[int, Tuple[Tuple[int, ...], int]] = {}
@@ -53,8 +58,8 @@ class CopyIndex:
     def sigs(self, keys: Sequence[Tuple[int, int]]) -> List[Tuple[int, ...]]:
         """The sketches of these articles (by address key), as their columns give them."""
         rows = [self.row_of[k] for k in keys]
-        lens = self.lens[rows].tolist()
-        out = [tuple(row[:n]) for row, n in zip(self.rows[rows].tolist(), lens)]
+        data, lens, width = self._bytes, self._lens, 8 * dedupe.SIGNATURE_SIZE
+        out = [_SKETCH[lens[r]].unpack_from(data, r * width) for r in rows]  # each row's hashes as a tuple, in C
         known = self._known
         if len(known) > _KNOWN_SKETCHES:
             known.clear()
