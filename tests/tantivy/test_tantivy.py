@@ -314,3 +314,28 @@ def test_filtered_copies_pass_the_filters_whatever_the_last_search_filtered(tmp_
                                       (coast, coast, {"f0", "f1"}), (lake, SearchSpec(), {f"f{i}" for i in range(5)})]:
             s.search(tree, searched)
             assert set(s.copies([sig], asked)[0]) == want
+
+
+def test_a_tree_searched_again_with_other_filters_answers_as_a_fresh_searcher(tmp_path):
+    """A searcher keeps the trees it planned (a sentence is counted, then searched): the
+    same tree again, counted or under other filters, must answer as the first time, with
+    the same warnings and expansions."""
+    from newssearch.engine.base import SearchSpec
+    from newssearch.query import parse_query
+
+    with newssearch.open_index(tmp_path / "ix", create=True, engine="tantivy") as ix:
+        ix.add(articles(40))
+
+        def answers(s, tree):
+            out = []
+            for spec in (SearchSpec(), SearchSpec(sources=["Lake Wire"]), SearchSpec(sources=["Coast Post"], limit=3),
+                         SearchSpec()):
+                a = s.search(tree, spec)
+                out.append((a.total, [c.id for c in a.candidates], a.warnings, a.expanded, a.expanded_terms, s.count(tree)))
+            return out
+        for text in ("harbour strike", "dock*", "strike OR week"):
+            tree = parse_query(text).tree
+            again = answers(ix._searcher, tree)
+            assert again[0] == again[-1]
+            assert again[1][0] < again[0][0] and again[1][1] != again[2][1]  # the filters were applied each time
+            assert answers(ix._engine.searcher(), tree) == again  # a searcher that planned nothing yet

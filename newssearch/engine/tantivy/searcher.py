@@ -18,7 +18,7 @@ import math
 import struct
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import tantivy
@@ -78,6 +78,8 @@ class TantivySearcher:
         """The same, by id."""
         self._copy_index: Optional[CopyIndex] = None
         self._exact_window = False
+        self._plans: Dict[Tuple[Node, Optional[str]], _Compiled] = {}
+        """Trees planned and compiled lately (:meth:`_compiled`)."""
         self._norms: Tuple[Dict[int, float], Dict[int, float]] = ({}, {})
         """Each title and body length's norm (:func:`.score.norm_of`; the average lengths are the searcher's)."""
         self._passing: Tuple[Tuple[Any, ...], Set[Tuple[int, int]]] = ((), set())
@@ -219,19 +221,43 @@ class TantivySearcher:
         return self.n
 
     def search(self, tree: Node, spec: SearchSpec) -> EngineAnswer:
-        planner = self.planner(spec.lang)
-        plan = planner.compile_top(tree)
-        total, cands, facets, comp = self._run(plan, spec)
-        warnings = list(planner.warnings)
+        compiled = self._compiled(tree, spec.lang)
+        total, cands, facets, comp = self._run(compiled.plan, spec, compiled)
+        warnings = list(compiled.warnings)
         if comp.approximate:
             warnings.append(comp.approximate)
-        return EngineAnswer(total, cands, facets, tuple(warnings), dict(planner.expanded), frozenset(planner.terms))
+        return EngineAnswer(total, cands, facets, tuple(warnings), dict(compiled.expanded), compiled.terms)
 
-    def _run(self, plan: Plan, spec: SearchSpec):
-        comp = self.compiler()
+    def _compiled(self, tree: Node, lang: Optional[str]) -> "_Compiled":
+        """*tree* planned and compiled for this searcher, kept for a while (a sentence is
+        counted, then searched: NewsIndex asks whether every word is in enough articles)."""
+        key = (tree, lang)
+        try:
+            found = self._plans.get(key)
+        except TypeError:  # a tree holding something unhashable: not kept
+            key, found = None, None
+        if found is None:
+            planner = self.planner(lang)
+            plan = planner.compile_top(tree)
+            comp = self.compiler()
+            found = _Compiled(plan, tuple(planner.warnings), dict(planner.expanded), frozenset(planner.terms), comp,
+                              comp.query(plan))
+            if key is not None:
+                if len(self._plans) >= 64:
+                    self._plans.clear()
+                self._plans[key] = found
+        return found
+
+    def _run(self, plan: Plan, spec: SearchSpec, compiled: Optional["_Compiled"] = None):
+        if compiled is None:
+            comp = self.compiler()
+            query = self._query(plan, spec, comp)
+        else:  # the plan's own query, with the search's filters
+            comp = compiled.comp
+            clauses = filters(self.schema, spec)
+            query = Q.boolean_query([(Occur.Must, compiled.query)] + clauses) if clauses else compiled.query
         # a url word scores its count in Whoosh, 1 in tantivy: the whole window is re-scored
         self._exact_window = counts_keywords(plan, "urlwords")
-        query = self._query(plan, spec, comp)
         size = spec.size
         if spec.sort in ("newest", "oldest") or uniform(plan):
             # every match scoring alike (source:, date: alone) ranks newest first: no window
@@ -396,8 +422,7 @@ class TantivySearcher:
         return out
 
     def count(self, tree: Node) -> int:
-        plan = self.planner(None).compile_top(tree)
-        return self.s.search(self.compiler().query(plan), 1, count=True).count if self.n else 0
+        return self.s.search(self._compiled(tree, None).query, 1, count=True).count if self.n else 0
 
     def fetch(self, ids: Sequence[str]) -> Dict[str, StoredArticle]:
         found = self._by_ids(list(ids))
@@ -585,6 +610,17 @@ class TantivySearcher:
                                                                for f in ("title", "body")]))])
             return self.s.search(q, 1, count=True).count == 1
         return True
+
+
+class _Compiled(NamedTuple):
+    """A tree as this searcher runs it: its plan, the planner's notes, the compiler and its query."""
+
+    plan: Plan
+    warnings: Tuple[str, ...]
+    expanded: Dict[str, Any]
+    terms: FrozenSet[str]
+    comp: Compiler
+    query: "tantivy.Query"
 
 
 def _row_order(sort: str) -> Callable[[Tuple[float, Row]], Tuple[Any, ...]]:
