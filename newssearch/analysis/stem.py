@@ -68,5 +68,7 @@ def stem_function(name: str) -> Callable[[str], str]:
         cache = _local.stemmers = {}
     fn = cache.get(name)
     if fn is None:
-        fn = cache[name] = Stemmer.Stemmer(name).stemWord
+        # no PyStemmer word cache: the pipeline's own term caches stand in front of it, so it
+        # only ever sees new words, where its cache makes a word cost ~1.1 us instead of ~0.3
+        fn = cache[name] = Stemmer.Stemmer(name, 0).stemWord
     return fn
