@@ -165,16 +165,15 @@ class _Finder:
         if low is None:
             low = text.lower()  # same offsets (ASCII); a literal first character is found fastest
         if len(passes) == 1:
-            matches: Iterable["re.Match[str]"] = passes[0](low)
+            spans: Iterable[Tuple[int, int]] = map(_SPAN, passes[0](low))
         elif passes:  # a pass per first character, merged (no two passes stop at the same place)
-            matches = sorted((m for finditer in passes for m in finditer(low)), key=_START)
+            spans = sorted(m.span() for finditer in passes for m in finditer(low))
         else:
             return []
         terms = self.terms
         forms_of = self.forms_of
         out: List[Tuple[int, int, str]] = []
-        for m in matches:
-            start, end = m.span()
+        for start, end in spans:
             if start and low[start - 1] == "'" and low[start].isalpha():
                 # "s" in "Mali's": the finder cannot see past the apostrophes, the tokeniser can
                 j = start - 1
@@ -213,7 +212,7 @@ def _passes(heads: "frozenset[str]") -> "Tuple[Callable[[str], Iterator[re.Match
 
 
 _ASCII_HEADS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_START = operator.methodcaller("start")
+_SPAN = operator.methodcaller("span")
 
 
 @functools.lru_cache(maxsize=None)
