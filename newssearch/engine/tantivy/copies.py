@@ -58,14 +58,17 @@ class CopyIndex:
     def sigs(self, keys: Sequence[Tuple[int, int]]) -> List[Tuple[int, ...]]:
         """The sketches of these articles (by address key), as their columns give them."""
         rows = [self.row_of[k] for k in keys]
-        data, lens, width = self._bytes, self._lens, 8 * dedupe.SIGNATURE_SIZE
-        out = [_SKETCH[lens[r]].unpack_from(data, r * width) for r in rows]  # each row's hashes as a tuple, in C
+        out = [self._sketch(r) for r in rows]
         known = self._known
         if len(known) > _KNOWN_SKETCHES:
             known.clear()
         for sig, row in zip(out, rows):
             known[id(sig)] = (sig, row)  # the tuple is kept here, so its id is not reused
         return out
+
+    def _sketch(self, r: int) -> Tuple[int, ...]:
+        """Row *r*'s hashes as a tuple, unpacked in C from the array's bytes."""
+        return _SKETCH[self._lens[r]].unpack_from(self._bytes, r * 8 * dedupe.SIGNATURE_SIZE)
 
     def find(self, signatures: Sequence[Tuple[int, ...]]) -> List[Tuple[int, "tantivy.DocAddress"]]:
         """(which sketch, address) of every near copy of each sketch: the articles sharing one
@@ -127,6 +130,7 @@ class CopyIndex:
             # (padding reads as hash 0: at worst a real 0 counts as shared, which only lets more through)
             shared = np.count_nonzero(held.reshape(n, width) & real, axis=1)
             keys, docs = self.keys, self.docs
+            # the lookup keys' runs in their sorted array: where each starts, how many hold it
             starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if keys.size else np.zeros(0, np.int64)
             sizes = np.diff(np.append(starts, keys.size))
             rare = sizes <= MAX_KEY_SHARE
@@ -152,9 +156,7 @@ class CopyIndex:
         if found is None:
             if len(verdicts) > 200_000:
                 verdicts.clear()
-            a = tuple(self.rows[r, : self.lens[r]].tolist())
-            b = tuple(self.rows[d, : self.lens[d]].tolist())
-            found = verdicts[key] = dedupe.is_near_duplicate(a, b)
+            found = verdicts[key] = dedupe.is_near_duplicate(self._sketch(r), self._sketch(d))
         return found
 
     def _looked_up(self, signatures: Sequence[Tuple[int, ...]]) -> List[Tuple[int, int]]:
