@@ -331,7 +331,8 @@ def test_a_tree_searched_again_with_other_filters_answers_as_a_fresh_searcher(tm
             for spec in (SearchSpec(), SearchSpec(sources=["Lake Wire"]), SearchSpec(sources=["Coast Post"], limit=3),
                          SearchSpec()):
                 a = s.search(tree, spec)
-                out.append((a.total, [c.id for c in a.candidates], a.warnings, a.expanded, a.expanded_terms, s.count(tree)))
+                out.append((a.total, [c.id for c in a.candidates], a.warnings, a.expanded, a.expanded_terms,
+                            s.count(tree)))
             return out
         for text in ("harbour strike", "dock*", "strike OR week"):
             tree = parse_query(text).tree

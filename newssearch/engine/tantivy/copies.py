@@ -131,7 +131,8 @@ class CopyIndex:
             shared = np.count_nonzero(held.reshape(n, width) & real, axis=1)
             keys, docs = self.keys, self.docs
             # the lookup keys' runs in their sorted array: where each starts, how many hold it
-            starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if keys.size else np.zeros(0, np.int64)
+            starts = (np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if keys.size
+                      else np.zeros(0, np.int64))
             sizes = np.diff(np.append(starts, keys.size))
             rare = sizes <= MAX_KEY_SHARE
             reach = np.zeros(n, dtype=bool)

@@ -16,8 +16,8 @@ from ..documents import TITLE_BOOST
 from ..lengths import rounded_length
 from .plan import AllOf, AnyOfPlan, Butnot, Dates, Every, Keyword, Nothing, PhrasePlan, Plan, Term
 
-__all__ = ["DocView", "norms_of", "norm_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only", "required_phrases",
-           "phrases_of"]
+__all__ = ["DocView", "norms_of", "norm_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only",
+           "required_phrases", "phrases_of"]
 
 
 @dataclass
