@@ -530,10 +530,13 @@ class NewsIndex:
         tree = parsed.tree
         words = fallback.loose_words(tree)
         searcher = self._searcher
-        answer: Optional[EngineAnswer] = None
-        if words is None or len(words) < 3 or not fallback.wants_fallback(words, searcher.count(And(tuple(words)))):
-            # a sentence whose words are all in too few articles skips straight to the fallback
-            answer = searcher.search(tree, spec)
+        searched = searcher.search(tree, spec)
+        answer: Optional[EngineAnswer] = searched
+        if (words is not None and fallback.wants_fallback(words, searched.total)
+                and fallback.wants_fallback(words, searcher.count(And(tuple(words))))):
+            # a sentence whose words are all in too few articles, filters or not, goes to the
+            # fallback as "too few" (the count runs only then: the filtered total is at most it)
+            answer = None
         if words is not None and (answer is None or fallback.wants_fallback(words, answer.total)):
             loose = fallback.fallback_tree(words)
             if loose is not None:
@@ -546,8 +549,8 @@ class NewsIndex:
                         f"{loose.min_match} of {len(loose.children)} ({', '.join(w.text for w in loose.children)})"
                     )
                     tree, answer = loose, wider
-        if answer is None:
-            answer = searcher.search(tree, spec)
+        if answer is None:  # no fallback to take: the all-words answer after all
+            answer = searched
         return tree, answer, warnings
 
     def iter_search(

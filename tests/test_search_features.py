@@ -320,3 +320,39 @@ def test_plain_and_html_snippets_show_the_same_passage():
         assert "<b>" not in marked and ("&lt;b&gt;" in marked) == ("<b>" in plain)
     plain, marked = make_snippets(text, set(query_terms("strike port")))
     assert "[[strike]]" in plain and "<mark>port</mark>" in marked and plain.startswith("\u2026")
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_sentence_fallback_says_why_and_counts_only_when_the_filtered_total_is_low(tmp_path, engine, monkeypatch):
+    """A sentence of 4+ words falls back when fewer than 10 articles hold every word: "too
+    few" when that is so without the filters too, else the number the filters left. The
+    unfiltered count only runs when the filtered total is that low."""
+    from newssearch import Article
+
+    if engine == "tantivy":
+        pytest.importorskip("tantivy", reason="the tantivy engine needs the tantivy package: pip install '.[fast]'")
+    arts = [Article(id=f"all{i}", title=f"Canal report {i}", body="barge lock keeper ferry schedule",
+                    source="North Desk" if i < 8 else "South Desk") for i in range(12)]
+    arts += [Article(id=f"some{i}", title=f"Canal note {i}", body="barge lock keeper timetable",
+                     source="South Desk") for i in range(6)]
+    arts += [Article(id=f"rare{i}", title="Canal notice", body="barge lock keeper ferry lantern", source="North Desk")
+             for i in range(3)]
+    with newssearch.open_index(tmp_path / "ix", create=True, engine=engine) as ix:
+        ix.add(arts)
+        counted = []
+        searcher = ix._searcher
+        real_count = searcher.count
+        monkeypatch.setattr(searcher, "count", lambda tree: counted.append(tree) or real_count(tree))
+
+        res = ix.search("barge lock keeper ferry")  # 15 hold every word
+        assert res.total == 15 and not any("every word" in w for w in res.warnings) and not counted
+
+        res = ix.search("barge lock keeper ferry", source="South Desk")  # 4 of them here, 15 in all
+        assert len(counted) == 1
+        assert any(w.startswith("4 articles have every word") for w in res.warnings)
+        assert res.total == 10  # the 4, and the 6 with three of the four words
+
+        res = ix.search("barge lock keeper lantern")  # 3 in all: too few, filters or not
+        assert len(counted) == 2
+        assert any(w.startswith("too few articles have every word") for w in res.warnings)
+        assert res.hits[0].id.startswith("rare")  # the articles with every word first
