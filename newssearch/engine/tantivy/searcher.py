@@ -148,7 +148,11 @@ class TantivySearcher:
     def with_sigs(self, loaded: Sequence[Row]) -> None:
         """Read the sketches of these articles that have none yet."""
         todo = [d for d in loaded if d.sig is None]
-        for d, sig in zip(todo, self.sigs([d.addr for d in todo])):
+        if todo and self.n:  # (sigs() with the keys the records know)
+            found = self.copy_index().sigs([d.key for d in todo])
+        else:
+            found = self.sigs([d.addr for d in todo])
+        for d, sig in zip(todo, found):
             d.sig = sig
 
     def _records(self, addrs: Sequence["tantivy.DocAddress"]) -> List[Row]:
@@ -269,7 +273,7 @@ class TantivySearcher:
             scored = self._rescore(plan, loaded, comp)
         else:
             total, scored = self._ranked(plan, query, size, comp)
-        self._passing = (_filter_key(spec), {addr_key(d.addr) for _s, d in scored})
+        self._passing = (_filter_key(spec), {d.key for _s, d in scored})
         scored.sort(key=_row_order(spec.sort))
         kept = scored[:size]
         self.with_sigs([d for _s, d in kept])
@@ -368,7 +372,7 @@ class TantivySearcher:
             q = Q.boolean_query([(Occur.Must, comp.positions(ph)),
                                  (Occur.Must, one_of(self.schema, "id", ids))])
             where = {addr_key(a) for _s, a in self.s.search(q, len(ids), count=False).hits}
-            passing[ph.key] = {d.id for d in loaded if addr_key(d.addr) in where}
+            passing[ph.key] = {d.id for d in loaded if d.key in where}
         self._with_cols(loaded)
         score = scorer(plan, self.idf, lambda key, i: i in passing.get(key, ()))
         out = []

@@ -31,8 +31,8 @@ class Row:
     """One article's record (:mod:`.rows`): its id, ``meta``, term counts and text, each
     decoded when first asked for (ranking reads the term counts, a page the text)."""
 
-    __slots__ = ("id", "addr", "_rec", "_meta_at", "_tfs_at", "_text_at", "_meta", "_split", "_text", "sig", "cols",
-                 "norms", "_kw", "_text_ref")
+    __slots__ = ("id", "addr", "key", "_rec", "_meta_at", "_tfs_at", "_text_at", "_meta", "_split", "_text", "sig",
+                 "cols", "norms", "_kw", "_text_ref")
 
     def __init__(self, record: Buffer, addr: "tantivy.DocAddress", at: int = 0, text: Optional[TextAt] = None) -> None:
         # the parts are read in place, when asked for (ranking looks up a few term counts):
@@ -43,6 +43,8 @@ class Row:
         self.id, self._meta_at, self._tfs_at, self._text_at = layout(record, at)
         self._text: Optional[Tuple[str, str]] = None
         self.addr = addr
+        self.key = (addr.segment_ord, addr.doc)
+        """:func:`addr_key` of :attr:`addr`, once (a search looks its records up by it)."""
         self._meta: Optional[Dict[str, Any]] = None
         self._split: Optional[int] = None
         self.sig: Optional[Tuple[int, ...]] = None
