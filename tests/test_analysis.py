@@ -412,3 +412,38 @@ def test_ascii_grammar_is_the_tokenisers_on_ascii_text():
     terms = {"a", "q", "0", "zq"}
     for text in samples[:500]:
         assert find_terms(text, terms) == _marked_by_analyze(text, terms), repr(text)
+
+
+def _long_way(lang, stem, word):
+    """fold_latin, then the language's Latin stemmer: what a plain ASCII word's terms must be."""
+    from newssearch.analysis.latin import fold_latin
+    from newssearch.analysis.stem import stem_function, stemmer_names
+    from newssearch.analysis.tokenize import LATIN_SCRIPT
+
+    folded = fold_latin(word)
+    name = stemmer_names(lang).get(LATIN_SCRIPT) if stem else None
+    return (stem_function(name)(folded) or folded,) if name else (folded,)
+
+
+_PROFILES = [(None, True), ("en", True), ("de", True), ("fr", True), ("he", True), (None, False)]
+
+
+@pytest.mark.parametrize("lang,stem", _PROFILES)
+def test_plain_ascii_words_take_a_short_path_to_the_same_terms(lang, stem):
+    """Words of plain ASCII letters skip script detection and accent folding: their terms
+    must be what folding then the language's Latin stemmer give (irregular stems too)."""
+    from newssearch.analysis.pipeline import _profile
+
+    words = ["Dying", "LYING", "news", "Mali", "O", "a", "skies", "GENERALLY", "running", "Strikes", "HARBOURS",
+             "ugly", "Andes", "cosmos", "dying", "generously", "Hauser", "Arzte"]
+    for w in words:
+        assert _profile(lang, stem).forms(w) == _long_way(lang, stem, w), w
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=14),
+       st.sampled_from(_PROFILES))
+def test_any_ascii_word_takes_the_short_path_to_the_same_terms(word, profile):
+    from newssearch.analysis.pipeline import _profile
+
+    assert _profile(*profile).forms(word) == _long_way(*profile, word)
