@@ -181,6 +181,11 @@ class RowStore:
     def record(self, row: Optional[int]) -> Optional[bytes]:
         """The record of *row*, or None when this store has none (a row of a deleted article
         after a fold, or a damaged index)."""
+        at = self._locate(row)
+        return at[0].record(at[1]) if at is not None else None
+
+    def _locate(self, row: Optional[int]) -> Optional[Tuple[_File, int]]:
+        """The file holding *row* and its place there, or None."""
         if row is None:
             return None
         i = bisect.bisect_right(self.starts, row) - 1
@@ -188,7 +193,7 @@ class RowStore:
             return None
         f = self.files[i]
         k = row - f.first
-        return f.record(k) if k < f.count else None
+        return (f, k) if k < f.count else None
 
     def heads(self, rows: Sequence[Optional[int]]) -> List[Optional[Tuple[Buffer, int, Optional[TextAt]]]]:
         """:meth:`_File.head` of each of *rows*: a window's ~45 records without their text
@@ -197,12 +202,7 @@ class RowStore:
             f = self.files[0]
             first, count = f.first, f.count
             return [f.head(row - first) if row is not None and 0 <= row - first < count else None for row in rows]
-        out: List[Optional[Tuple[Buffer, int, Optional[TextAt]]]] = []
-        for row in rows:
-            i = -1 if row is None else bisect.bisect_right(self.starts, row) - 1
-            f = self.files[i] if i >= 0 else None
-            out.append(f.head(row - f.first) if f is not None and row - f.first < f.count else None)
-        return out
+        return [at[0].head(at[1]) if at is not None else None for at in map(self._locate, rows)]
 
     def holds(self, rows: Iterable[Optional[int]]) -> bool:
         """Whether every one of *rows* has a record here."""

@@ -16,7 +16,7 @@ from ..documents import TITLE_BOOST
 from ..lengths import rounded_length
 from .plan import AllOf, AnyOfPlan, Butnot, Dates, Every, Keyword, Nothing, PhrasePlan, Plan, Term
 
-__all__ = ["DocView", "norms_of", "norm_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only",
+__all__ = ["DocView", "norm_of", "scorer", "whoosh_idf", "counts_keywords", "uniform", "constant_only",
            "required_phrases", "phrases_of"]
 
 
@@ -29,20 +29,16 @@ class DocView:
     tf: Callable[[str, str], int]
     """(field, term) -> how often the term is in the field."""
     norms: Dict[str, float]
-    """field -> its BM25 length norm (:func:`norms_of`)."""
+    """field -> its BM25 length norm (:func:`norm_of`)."""
     keywords: Mapping[str, Sequence[str]]
     pub: Optional[int]
     """Publication time in microseconds, None when undated."""
 
 
-def norms_of(title_len: int, body_len: int, avgdl: Dict[str, float]) -> Dict[str, float]:
-    """Each field's ``k1 * ((1 - b) + b * dl / avgdl)`` with dl the rounded length: the part
-    of BM25's denominator one article has for every term (computed once an article)."""
-    return {"title": norm_of(title_len, avgdl.get("title")), "body": norm_of(body_len, avgdl.get("body"))}
-
-
 def norm_of(length: int, avg: Optional[float]) -> float:
-    """One field's part of :func:`norms_of` (a searcher keeps them by length)."""
+    """A field's ``k1 * ((1 - b) + b * dl / avgdl)`` with dl the rounded length: the part of
+    BM25's denominator an article has for every term of that field (a searcher keeps them
+    by length; an article's are its :attr:`DocView.norms`)."""
     return K1 * ((1 - B) + B * rounded_length(length) / (avg or 1.0))
 
 
@@ -57,7 +53,7 @@ _Part = Callable[[DocView, Dict[str, float]], Optional[float]]
 
 def scorer(plan: Plan, idf: Idf, phrase_ok: Callable[[int, str], bool]) -> Scorer:
     """*plan* compiled once for a window of documents: each term's idf and field boost
-    looked up here, each document's length norms computed once (:func:`norms_of`).
+    looked up here, each document's length norms computed once (:func:`norm_of`).
     The score is Whoosh's BM25F, ``idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * dl / avgdl)))``
     with the title's tf doubled and dl the rounded length, computed in that order (so equal
     to the Whoosh engine's to the last bit).

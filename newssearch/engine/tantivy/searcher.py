@@ -212,12 +212,10 @@ class TantivySearcher:
     def compiler(self) -> Compiler:
         return Compiler(self.schema, self.max_docs, self.df, self.idf)
 
-    def _query(self, plan: Plan, spec: Optional[SearchSpec], comp: Compiler) -> "tantivy.Query":
-        q = comp.query(plan)
-        clauses = filters(self.schema, spec) if spec is not None else []
-        if not clauses:
-            return q
-        return Q.boolean_query([(Occur.Must, q)] + clauses)
+    def _filtered(self, q: "tantivy.Query", spec: SearchSpec) -> "tantivy.Query":
+        """*q* with the search's filters (itself when there are none)."""
+        clauses = filters(self.schema, spec)
+        return Q.boolean_query([(Occur.Must, q)] + clauses) if clauses else q
 
     # ------------------------------------------------------------ searching
 
@@ -233,8 +231,8 @@ class TantivySearcher:
         return EngineAnswer(total, cands, facets, tuple(warnings), dict(compiled.expanded), compiled.terms)
 
     def _compiled(self, tree: Node, lang: Optional[str]) -> "_Compiled":
-        """*tree* planned and compiled for this searcher, kept for a while (a sentence is
-        counted, then searched: NewsIndex asks whether every word is in enough articles)."""
+        """*tree* planned and compiled for this searcher, kept for a while (the pages of one
+        query, a sentence searched then counted when few articles hold every word)."""
         key = (tree, lang)
         try:
             found = self._plans.get(key)
@@ -253,13 +251,8 @@ class TantivySearcher:
         return found
 
     def _run(self, plan: Plan, spec: SearchSpec, compiled: Optional["_Compiled"] = None):
-        if compiled is None:
-            comp = self.compiler()
-            query = self._query(plan, spec, comp)
-        else:  # the plan's own query, with the search's filters
-            comp = compiled.comp
-            clauses = filters(self.schema, spec)
-            query = Q.boolean_query([(Occur.Must, compiled.query)] + clauses) if clauses else compiled.query
+        comp = compiled.comp if compiled is not None else self.compiler()
+        query = self._filtered(compiled.query if compiled is not None else comp.query(plan), spec)
         # a url word scores its count in Whoosh, 1 in tantivy: the whole window is re-scored
         self._exact_window = counts_keywords(plan, "urlwords")
         size = spec.size
@@ -402,7 +395,7 @@ class TantivySearcher:
             nb = b_norms.get(bl)
             if nb is None:
                 nb = b_norms[bl] = norm_of(bl, b_avg)
-            d.norms = {"title": nt, "body": nb}  # norms_of(tl, bl, avgdl), by length
+            d.norms = {"title": nt, "body": nb}
 
     def _terms_agg(self, query: "tantivy.Query", fieldname: str) -> Dict[str, int]:
         r = self.s.aggregate(query, {"a": {"terms": {"field": fieldname, "size": MAX_BUCKETS}}})

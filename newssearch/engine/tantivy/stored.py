@@ -53,7 +53,7 @@ class Row:
         """(title length, body length, publication time in us or None) from the columns, when
         the searcher read them (a score then decodes no ``meta``: :meth:`TantivySearcher._rescore`)."""
         self.norms: Dict[str, float] = {}
-        """Each field's BM25 length norm (:func:`.score.norms_of`), set with :attr:`cols`."""
+        """Each field's BM25 length norm (:func:`.score.norm_of`), set with :attr:`cols`."""
         self._kw: Optional[_Keywords] = None
 
     def _damaged(self, exc: Exception) -> RebuildNeeded:
