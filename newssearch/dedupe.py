@@ -76,7 +76,7 @@ def _hash(text: str) -> int:
 
 def _word_hash(surface: str) -> int:
     # a word of ASCII letters is one Latin token, whose fold() is fold_latin's (fold() would
-    # find the token again with the tokeniser first, at twice the cost)
+    # find the token again with the tokeniser first, at twice the cost; fold_latin lowers it)
     term = fold_latin(surface) if surface.isalpha() and surface.isascii() else fold(surface)
     return (_hash(term) or 1) if term else 0
 

@@ -24,6 +24,8 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def fold_latin(token: str) -> str:
     """Fold one Latin token to lowercase ASCII letters (may be empty for odd letters)."""
+    if token.isalpha() and token.isascii():  # most words of news text: nothing to fold but case
+        return token.lower()
     word = unicodedata.normalize("NFKC", token).casefold()
     # English possessive: "Mali's" and "Mali" must be one term; other apostrophes
     # ("Jama'at", "O'Brien", "don't") just vanish, keeping the word whole.

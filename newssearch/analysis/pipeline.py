@@ -99,12 +99,6 @@ class _Profile:
 
     def forms(self, surface: str) -> tuple[str, ...]:
         """All terms of one token surface, the primary (query_terms) one first."""
-        if surface.isalpha() and surface.isascii():
-            # plain ASCII letters (most words of news text): fold_latin is lower() for them
-            # (no accents, apostrophes or compatibility forms), and the Latin stemmer applies
-            term = surface.lower()
-            name = self.stemmers.get(LATIN_SCRIPT) if self.stem else None
-            return (stem_function(name)(term) or term,) if name else (term,)
         script = script_of(surface)
         term = _FOLDERS[script](surface)
         if not term or not self.stem:
